@@ -1,0 +1,53 @@
+import pytest
+
+from shared.settings import ServiceSettings, SettingsError, load_settings
+from tests.conftest import OTHER_API_KEY, TEST_API_KEY
+
+
+class DemoSettings(ServiceSettings):
+    service_name = "note-monitor"
+    database_name = "demo"
+
+
+def test_production_requires_an_api_key() -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(DemoSettings)
+    assert "LIQUIDATION_API_KEY" in str(err.value)
+
+
+def test_short_key_is_named_but_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIQUIDATION_API_KEY", "short-secret-value")
+    with pytest.raises(SettingsError) as err:
+        load_settings(DemoSettings)
+    assert "LIQUIDATION_API_KEY" in str(err.value)
+    assert "short-secret-value" not in str(err.value)
+
+
+@pytest.mark.parametrize("key", ["change-me-change-me-change-me-change-me", "your-api-key-here-0123456789abcdefghij", "a" * 64])
+def test_placeholder_keys_are_refused(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    monkeypatch.setenv("LIQUIDATION_API_KEY", key)
+    with pytest.raises(SettingsError, match="placeholder"):
+        load_settings(DemoSettings)
+
+
+def test_comma_separated_keys_for_rotation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIQUIDATION_API_KEY", f"{TEST_API_KEY}, {OTHER_API_KEY}")
+    settings = load_settings(DemoSettings)
+    assert settings.api_keys == [TEST_API_KEY, OTHER_API_KEY]
+    assert settings.masked()["liquidation_api_key"] == "***"
+
+
+def test_development_generates_a_key_and_derives_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "Development")
+    settings = load_settings(DemoSettings)
+    assert settings.api_key_generated and len(settings.api_keys[0]) >= 32
+    assert settings.database_url == "sqlite+aiosqlite:///./data/demo.db"
+    assert settings.note_monitor_url == "http://127.0.0.1:3001"
+    assert settings.port == 3001
+
+
+def test_invalid_number_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIQUIDATION_API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("PRICE_SERVICE_PORT", "seventy")
+    with pytest.raises(SettingsError, match="PRICE_SERVICE_PORT"):
+        load_settings(DemoSettings)
