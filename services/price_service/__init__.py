@@ -1,0 +1,1 @@
+"""price-service: polls prices, pushes significant moves to the PriceOracle, notifies the engine."""

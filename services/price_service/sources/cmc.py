@@ -1,0 +1,272 @@
+"""CoinMarketCap Pro API v2 price source: every tracked symbol in one request, prices kept exact."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from services.price_service.sources.base import PriceFetchError, Quote, to_price_units
+from shared.http import RetriesExhausted, make_client, retry
+from shared.logging import register_secret
+
+SOURCE = "cmc"
+DEFAULT_BASE_URL = "https://pro-api.coinmarketcap.com"
+QUOTES_PATH = "/v2/cryptocurrency/quotes/latest"
+CONVERT = "USD"
+
+# CMC error codes (status.error_code), see its "Errors and rate limits" guide.
+KEY_OR_PLAN_CODES = frozenset({1001, 1002, 1003, 1004, 1005, 1006, 1007})
+RATE_LIMIT_CODES = frozenset({1008, 1009, 1010, 1011})
+DAILY_LIMIT_CODE = 1009
+MONTHLY_LIMIT_CODE = 1010
+CONFIG_STATUS = frozenset({401, 402, 403})
+BAD_REQUEST_CODE = 400
+
+# `Invalid value for "symbol": "FOO"` or `Invalid values for "symbol": "FOO,BAR"`.
+_INVALID_SYMBOLS = re.compile(r'Invalid values? for "symbol":\s*"([^"]*)"', re.IGNORECASE)
+
+
+class _RetryableFailure(Exception):
+    """A 5xx answer: worth another try after a pause."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        super().__init__(f"HTTP {response.status_code}")
+
+
+class CoinMarketCapSource:
+    name = SOURCE
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        client: httpx.AsyncClient | None = None,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        key = api_key.strip()
+        if not key:
+            raise ValueError("CMC_API_KEY is empty")
+        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+            # httpx would echo an illegal header value in its error; refuse it here without the value.
+            raise ValueError("CMC_API_KEY contains characters not allowed in an HTTP header")
+        register_secret(key)
+        self._api_key = SecretStr(key)
+        self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._owns_client = client is None
+        self._client = client if client is not None else make_client(timeout=timeout)
+        self._attempts = max(1, attempts)
+        self._backoff = backoff
+        self._clock = clock
+        self.last_rejected: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"CoinMarketCapSource(base_url={self._base_url!r}, attempts={self._attempts})"
+
+    async def close(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def fetch(self, symbols: list[str]) -> dict[str, Quote]:
+        wanted = list(dict.fromkeys(s.strip().upper() for s in symbols if s.strip()))
+        self.last_rejected = {}
+        if not wanted:
+            return {}
+        body = await self._request_dropping_invalid(wanted)
+        if body is None:
+            return {}
+        requested = [s for s in wanted if s not in self.last_rejected]
+        return self._quotes(body, requested)
+
+    async def _request_dropping_invalid(self, symbols: list[str]) -> dict[str, Any] | None:
+        """CMC fails the whole request for one unknown ticker; drop the named ones and ask once more."""
+        try:
+            return await self._request(symbols)
+        except PriceFetchError as exc:
+            invalid = self._invalid_symbols(exc, symbols)
+            if not invalid:
+                raise
+        for symbol in invalid:
+            self.last_rejected[symbol] = "unknown to CoinMarketCap"
+        rest = [s for s in symbols if s not in invalid]
+        return await self._request(rest) if rest else None
+
+    @staticmethod
+    def _invalid_symbols(exc: PriceFetchError, symbols: list[str]) -> set[str]:
+        if exc.status != 400 or exc.error_code != BAD_REQUEST_CODE:
+            return set()
+        match = _INVALID_SYMBOLS.search(exc.message)
+        if not match:
+            return set()
+        named = {part.strip().upper() for part in match.group(1).split(",") if part.strip()}
+        return named & set(symbols)
+
+    async def _request(self, symbols: list[str]) -> dict[str, Any]:
+        params = {"symbol": ",".join(symbols), "convert": CONVERT}
+        headers = {"X-CMC_PRO_API_KEY": self._api_key.get_secret_value(), "Accept": "application/json"}
+
+        async def once() -> httpx.Response:
+            response = await self._client.get(self._base_url + QUOTES_PATH, params=params, headers=headers)
+            if response.status_code >= 500:
+                raise _RetryableFailure(response)
+            return response
+
+        try:
+            response = await retry(
+                once, attempts=self._attempts, backoff=self._backoff, retry_on=(httpx.TransportError, _RetryableFailure)
+            )
+        except RetriesExhausted as exc:
+            raise self._exhausted(exc) from None
+        except httpx.HTTPError as exc:
+            raise PriceFetchError(SOURCE, self._scrub(f"request failed: {type(exc).__name__}")) from None
+        return self._checked_body(response)
+
+    def _exhausted(self, exc: RetriesExhausted) -> PriceFetchError:
+        last = exc.last
+        if isinstance(last, _RetryableFailure):
+            code, message = _status_block(_parse(last.response.content))
+            return PriceFetchError(
+                SOURCE,
+                self._scrub(f"{message or 'server error'} (gave up after {exc.attempts} attempts)"),
+                status=last.response.status_code,
+                error_code=code,
+            )
+        kind = "timed out" if isinstance(last, httpx.TimeoutException) else f"transport error {type(last).__name__}"
+        return PriceFetchError(SOURCE, f"{kind} (gave up after {exc.attempts} attempts)")
+
+    def _checked_body(self, response: httpx.Response) -> dict[str, Any]:
+        status = response.status_code
+        body = _parse(response.content)
+        code, message = _status_block(body)
+        if status == 429 or code in RATE_LIMIT_CODES:
+            raise PriceFetchError(
+                SOURCE,
+                self._scrub(message or "rate limited"),
+                status=status,
+                error_code=code,
+                retry_after=self._retry_after(code),
+            )
+        if status in CONFIG_STATUS or code in KEY_OR_PLAN_CODES:
+            raise PriceFetchError(
+                SOURCE, self._scrub(message or "API key or plan rejected"), status=status, error_code=code, config_error=True
+            )
+        if status != 200 or code not in (0, None):
+            raise PriceFetchError(SOURCE, self._scrub(message or "request rejected"), status=status, error_code=code)
+        if body is None or not isinstance(body.get("data"), dict):
+            raise PriceFetchError(SOURCE, "response has no data object", status=status, error_code=code)
+        return body
+
+    def _retry_after(self, code: int | None) -> float:
+        """Seconds until CMC's limit window that was hit resets (minute unless the day or month ran out)."""
+        now = self._clock()
+        moment = datetime.fromtimestamp(now, tz=timezone.utc)
+        if code == DAILY_LIMIT_CODE:
+            next_reset = calendar.timegm((moment.year, moment.month, moment.day, 0, 0, 0)) + 86_400
+        elif code == MONTHLY_LIMIT_CODE:
+            year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+            next_reset = calendar.timegm((year, month, 1, 0, 0, 0))
+        else:
+            next_reset = (int(now) // 60 + 1) * 60
+        return max(0.0, float(next_reset - now))
+
+    def _quotes(self, body: dict[str, Any], symbols: list[str]) -> dict[str, Quote]:
+        data = {str(key).upper(): value for key, value in body["data"].items()}
+        fallback_time = _unix(_status(body).get("timestamp")) or int(self._clock())
+        quotes: dict[str, Quote] = {}
+        for symbol in symbols:
+            coin = _best_listing(data.get(symbol))
+            if isinstance(coin, str):
+                self.last_rejected[symbol] = coin
+                continue
+            usd = (coin.get("quote") or {}).get(CONVERT)
+            if not isinstance(usd, dict) or usd.get("price") is None:
+                self.last_rejected[symbol] = "missing price"
+                continue
+            try:
+                price = to_price_units(_as_decimal(usd["price"]))
+            except ValueError as exc:
+                self.last_rejected[symbol] = f"invalid price: {exc}"
+                continue
+            timestamp = _unix(usd.get("last_updated")) or _unix(coin.get("last_updated")) or fallback_time
+            quotes[symbol] = Quote(symbol=symbol, price=price, timestamp=timestamp, source=SOURCE)
+        return quotes
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key.get_secret_value(), "***")
+
+
+def _parse(content: bytes) -> dict[str, Any] | None:
+    """Decimal for every JSON number with a fraction, so no price ever passes through float."""
+    try:
+        body = json.loads(content, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _status(body: dict[str, Any] | None) -> dict[str, Any]:
+    status = (body or {}).get("status")
+    return status if isinstance(status, dict) else {}
+
+
+def _status_block(body: dict[str, Any] | None) -> tuple[int | None, str]:
+    status = _status(body)
+    code = status.get("error_code")
+    code = int(code) if isinstance(code, int) or (isinstance(code, str) and code.isdigit()) else None
+    message = status.get("error_message")
+    return code, message if isinstance(message, str) else ""
+
+
+def _best_listing(listings: Any) -> dict[str, Any] | str:
+    """The coin the ticker means: the active listing with the best rank. A string says why there is none."""
+    if listings is None:
+        return "not in response"
+    if isinstance(listings, dict):  # v1 shape: one object per symbol
+        listings = [listings]
+    if not isinstance(listings, list):
+        return "unexpected data shape"
+    active = [c for c in listings if isinstance(c, dict) and c.get("is_active") in (1, True)]
+    if not active:
+        return "no active listing"
+    ranked = [c for c in active if isinstance(c.get("cmc_rank"), int) and not isinstance(c.get("cmc_rank"), bool)]
+    if ranked:
+        return min(ranked, key=lambda c: c["cmc_rank"])
+    if len(active) == 1:
+        return active[0]
+    # Several unranked coins share the ticker: guessing could price the wrong asset.
+    return "ambiguous: several unranked listings"
+
+
+def _as_decimal(raw: Any) -> Decimal | str:
+    if isinstance(raw, bool):
+        raise ValueError("price is not a number")
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, (Decimal, str)):
+        return raw
+    raise ValueError("price is not a number")
+
+
+def _unix(value: Any) -> int | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return calendar.timegm(moment.utctimetuple())
