@@ -1,0 +1,1 @@
+"""note-monitor: keeps registered escrows, reads their notes through the PXE, serves positions."""

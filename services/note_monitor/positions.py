@@ -1,0 +1,88 @@
+"""The in-memory position index with its version counter.
+
+Every change takes the next version. `_changes` keeps escrows in the order of their last
+change (moved to the end on each change), so `since(v)` walks back from the newest change
+and stops at the first one not newer than `v`: its cost is the number of changes, not the
+number of positions.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from services.note_monitor.domain import Position, Removed
+
+Entry = Position | Removed
+
+
+class PositionIndex:
+    def __init__(self, version: int = 0) -> None:
+        self.version = version
+        self._positions: dict[str, Position] = {}
+        self._removed: dict[str, Removed] = {}
+        self._changes: OrderedDict[str, int] = OrderedDict()
+        self._sorted: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def load(self, positions: Iterable[Position], removals: Iterable[Removed], version: int) -> None:
+        """Fill from storage; the counter never goes below any version already handed out."""
+        entries: list[Entry] = [*positions, *removals]
+        entries.sort(key=lambda e: e.version)
+        for entry in entries:
+            self._record(entry)
+        self.version = max([version, self.version, *(e.version for e in entries[-1:])])
+
+    def next_version(self) -> int:
+        self.version += 1
+        return self.version
+
+    def get(self, escrow: str) -> Position | None:
+        return self._positions.get(escrow)
+
+    def put(self, position: Position) -> None:
+        """Store a position whose `version` came from `next_version()`."""
+        self.version = max(self.version, position.version)
+        self._record(position)
+
+    def remove(self, removed: Removed) -> None:
+        self.version = max(self.version, removed.version)
+        self._record(removed)
+
+    def _record(self, entry: Entry) -> None:
+        key = entry.escrow
+        membership_changes = (key in self._positions) != isinstance(entry, Position)
+        if isinstance(entry, Position):
+            self._positions[key] = entry
+            self._removed.pop(key, None)
+        else:
+            self._positions.pop(key, None)
+            self._removed[key] = entry
+        self._changes[key] = entry.version
+        self._changes.move_to_end(key)
+        if membership_changes:
+            self._sorted = None
+
+    def since(self, version: int, asset: str | None = None) -> list[Entry]:
+        """Positions and tombstones changed after `version`, oldest change first."""
+        newer: list[Entry] = []
+        for key in reversed(self._changes):
+            if self._changes[key] <= version:
+                break
+            entry = self._positions.get(key) or self._removed[key]
+            if asset is None or entry.has_asset(asset):
+                newer.append(entry)
+        newer.reverse()
+        return newer
+
+    def page(self, limit: int, offset: int, asset: str | None = None) -> tuple[list[Position], int]:
+        """Current positions ordered by escrow address, and how many match in all."""
+        if self._sorted is None:
+            self._sorted = sorted(self._positions)
+        if asset is None:
+            keys = self._sorted[offset : offset + limit]
+            return [self._positions[k] for k in keys], len(self._sorted)
+        matching = [k for k in self._sorted if self._positions[k].has_asset(asset)]
+        return [self._positions[k] for k in matching[offset : offset + limit]], len(matching)

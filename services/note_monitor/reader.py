@@ -1,0 +1,77 @@
+"""The PXE adapter: everything the monitor reads about an escrow, in domain terms.
+
+Only the lending-protocol helpers of `PxeClient` are used, so a real PXE gateway works unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from services.note_monitor.domain import Escrow, Notes, intern
+from shared.pxe.client import Notes as PxeNotes
+from shared.pxe.client import PoolConfig
+from shared.logging import get_logger
+
+log = get_logger()
+
+
+class PxeReads(Protocol):
+    async def status(self) -> bool: ...
+    async def block_number(self) -> int: ...
+    async def register_contract(self, instance: dict, secret_key: str | None = None) -> None: ...
+    async def sync_private_state(self, escrow: str) -> None: ...
+    async def escrow_pool(self, escrow: str) -> str: ...
+    async def pool_config(self, pool: str) -> PoolConfig: ...
+    async def token_symbol(self, token: str) -> str: ...
+    async def collateral_and_debt(self, pool: str, escrow: str) -> PxeNotes: ...
+
+
+class EscrowReader:
+    def __init__(self, pxe: PxeReads) -> None:
+        self.pxe = pxe
+        self._symbols: dict[str, str] = {}  # a token's symbol never changes
+
+    async def read_notes(self, address: str, pool: str) -> Notes:
+        await self.pxe.sync_private_state(address)
+        notes = await self.pxe.collateral_and_debt(pool, address)
+        return Notes(notes.collateral_amount, notes.loan_principal, notes.loan_epoch)
+
+    async def discover(self, address: str, has_secret_key: bool, registered_at: int) -> Escrow:
+        pool = intern(await self.pxe.escrow_pool(address))
+        config = await self.pxe.pool_config(pool)
+        return Escrow(
+            address=address,
+            pool=pool,
+            collateral_token=intern(config.collateral_token),
+            debt_token=intern(config.debt_token),
+            collateral_asset=await self.symbol(config.collateral_token),
+            debt_asset=await self.symbol(config.debt_token),
+            liquidation_threshold_bps=config.liquidation_threshold_bps,
+            has_secret_key=has_secret_key,
+            registered_at=registered_at,
+        )
+
+    async def symbol(self, token: str) -> str:
+        if token not in self._symbols:
+            self._symbols[token] = intern(await self.pxe.token_symbol(token))
+        return self._symbols[token]
+
+
+class PxeLink:
+    """Whether the PXE answers; logs `PXE unreachable` / `PXE reachable` once per change of state."""
+
+    def __init__(self, on_change: Callable[[bool], None] | None = None) -> None:
+        self.up: bool | None = None
+        self._on_change = on_change
+
+    def mark(self, up: bool, error: str | None = None) -> None:
+        if up == self.up:
+            return
+        self.up = up
+        if up:
+            log.info("PXE reachable")
+        else:
+            log.warning("PXE unreachable", error=error)
+        if self._on_change:
+            self._on_change(up)

@@ -1,0 +1,119 @@
+"""The note sync: read every escrow's notes, at most `concurrency` at once, and record real changes.
+
+One failing escrow never stops the others. When the PXE is down the sync ends early and
+positions keep their old `syncedAt`; the version moves only for positions that changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from services.note_monitor.domain import Escrow, Notes, Position
+from services.note_monitor.metrics import MonitorMetrics
+from services.note_monitor.registry import EscrowRegistry
+from shared.logging import get_logger
+from shared.pxe.errors import PxeError, PxeUnreachable
+
+log = get_logger()
+
+
+@dataclass
+class SyncReport:
+    escrows: int
+    positions: int
+    changed: int
+    failures: int
+    duration_ms: int
+    finished_at: int
+
+
+class NoteSyncer:
+    def __init__(self, registry: EscrowRegistry, concurrency: int, metrics: MonitorMetrics) -> None:
+        self.registry = registry
+        self.concurrency = concurrency
+        self.metrics = metrics
+        self.last: SyncReport | None = None
+
+    async def run(self) -> SyncReport:
+        started = time.monotonic()
+        escrows = list(self.registry.escrows.values())
+        log.info("Note sync started", escrows=len(escrows), positions=len(self.registry.index))
+        changed, failures = 0, len(escrows)
+        try:
+            block = await self.registry.reader.pxe.block_number()
+        except PxeError as exc:
+            self.registry.link.mark(False, str(exc))
+        else:
+            self.registry.link.mark(True)
+            synced_at = int(time.time())
+            notes, failures = await self._read_all(escrows)
+            try:
+                changed = await self._apply(notes, synced_at, block)
+            except Exception as exc:  # the database: positions stay as they were, the next sync retries
+                log.error("Position store write failed", error=repr(exc)[:300])
+                failures = len(escrows)
+        return self._finish(started, len(escrows), changed, failures)
+
+    async def _read_all(self, escrows: list[Escrow]) -> tuple[list[tuple[Escrow, Notes]], int]:
+        queue = iter(escrows)
+        read: list[tuple[Escrow, Notes]] = []
+        failures = 0
+        pxe_down = False
+
+        async def worker() -> None:
+            nonlocal failures, pxe_down
+            for escrow in queue:  # one shared iterator: each escrow is taken by exactly one worker
+                if pxe_down:
+                    failures += 1
+                    continue
+                try:
+                    read.append((escrow, await self.registry.reader.read_notes(escrow.address, escrow.pool)))
+                except PxeUnreachable as exc:
+                    failures += 1
+                    # Stop early rather than retry thousands of escrows against a PXE that is gone.
+                    if not pxe_down and not await self.registry.reader.pxe.status():
+                        pxe_down = True
+                        self.registry.link.mark(False, str(exc))
+                except Exception as exc:  # a revert, bad data: this escrow only
+                    failures += 1
+                    log.warning("Escrow read failed", address=escrow.address, error=str(exc)[:300])
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, max(len(escrows), 1)))))
+        return read, failures
+
+    async def _apply(self, read: list[tuple[Escrow, Notes]], synced_at: int, block: int) -> int:
+        registry, index = self.registry, self.registry.index
+        async with registry.write_lock:
+            changed: list[Position] = []
+            refreshed: list[Position] = []
+            for escrow, notes in read:
+                if registry.escrows.get(escrow.address) is not escrow:
+                    continue  # removed (or removed and registered again) while we were reading
+                current = index.get(escrow.address)
+                if current is not None and current.same_state(escrow, notes):
+                    refreshed.append(current)
+                else:
+                    changed.append(Position.read(escrow, notes, synced_at, block, index.next_version()))
+            await registry.store.save_sync(changed, [p.escrow for p in refreshed], synced_at, block, index.version)
+            for position in refreshed:
+                position.synced_at, position.block_number = synced_at, block
+            for position in changed:
+                index.put(position)
+        return len(changed)
+
+    def _finish(self, started: float, escrows: int, changed: int, failures: int) -> SyncReport:
+        duration = time.monotonic() - started
+        report = SyncReport(escrows, len(self.registry.index), changed, failures, round(duration * 1000), int(time.time()))
+        self.last = report
+        self.metrics.syncs.inc()
+        self.metrics.sync_duration.observe(duration)
+        self.metrics.sync_failures.inc(failures)
+        self.metrics.position_changes.inc(changed)
+        fields = dict(escrows=escrows, positions=report.positions, changed=changed, failures=failures, durationMs=report.duration_ms)
+        if failures:
+            log.warning("Note sync failed", **fields)
+        else:
+            log.info("Note sync completed", **fields)
+        return report
