@@ -29,6 +29,16 @@ def split_keys(raw: str) -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()]
 
 
+def check_hex(setting: str, value: str, digits: int, exact: bool = True) -> str:
+    """Validate a 0x-hex setting (an address or key); the message names the setting, never the value."""
+    body = value[2:] if value[:2].lower() == "0x" else ""
+    ok = body and all(c in "0123456789abcdefABCDEF" for c in body) and (len(body) == digits if exact else len(body) <= digits)
+    if not ok:
+        size = f"{digits}" if exact else f"up to {digits}"
+        raise ValueError(f"{setting} must be 0x followed by {size} hex digits")
+    return value
+
+
 def looks_like_placeholder(key: str) -> bool:
     lowered = key.lower()
     return any(marker in lowered for marker in PLACEHOLDER_MARKERS) or len(set(key)) < 8

@@ -51,3 +51,22 @@ def test_invalid_number_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("PRICE_SERVICE_PORT", "seventy")
     with pytest.raises(SettingsError, match="PRICE_SERVICE_PORT"):
         load_settings(DemoSettings)
+
+
+def test_price_service_refuses_the_docker_template_placeholders(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.price_service.settings import PriceServiceSettings
+
+    monkeypatch.setenv("LIQUIDATION_API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("ORACLE_UPDATER_PRIVATE_KEY", "0x" + "ab" * 32)
+    monkeypatch.setenv("ORACLE_ADDRESS", "CHANGE_ME_0xPriceOracleAddress")
+    with pytest.raises(SettingsError, match="ORACLE_ADDRESS"):
+        load_settings(PriceServiceSettings)
+    monkeypatch.setenv("ORACLE_ADDRESS", "0x" + "12" * 20)
+    monkeypatch.setenv("CMC_API_KEY", "CHANGE_ME_or_mock")
+    with pytest.raises(SettingsError, match="CMC_API_KEY"):
+        load_settings(PriceServiceSettings)
+    monkeypatch.setenv("CMC_API_KEY", "mock")
+    monkeypatch.setenv("ORACLE_UPDATER_PRIVATE_KEY", "CHANGE_ME_0xUpdaterPrivateKey")
+    with pytest.raises(SettingsError, match="ORACLE_UPDATER_PRIVATE_KEY") as err:
+        load_settings(PriceServiceSettings)
+    assert "CHANGE_ME" not in str(err.value)

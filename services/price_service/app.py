@@ -1,0 +1,16 @@
+"""The price service's ASGI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.price_service.routes import router
+from services.price_service.service import PriceService
+from services.price_service.settings import PriceServiceSettings
+from shared.app import create_service_app
+
+
+def create_app(settings: PriceServiceSettings, service: PriceService | None = None) -> FastAPI:
+    svc = service or PriceService(settings)
+    return create_service_app(settings, svc, svc.metrics, [router],
+                              description="Keeps the on-chain PriceOracle fresh from CoinMarketCap.")

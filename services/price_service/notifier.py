@@ -1,0 +1,87 @@
+"""Tells the liquidation engine about new on-chain prices without ever blocking the price loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from shared.http import backoff_delay, make_client
+from shared.logging import get_logger
+
+log = get_logger()
+
+MAX_PENDING = 16
+
+
+class EngineNotifier:
+    def __init__(self, engine_url: str, api_key: str, attempts: int = 3, backoff: float = 0.5,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self._url = f"{engine_url.rstrip('/')}/price-update"
+        self._headers = {"X-API-Key": api_key}
+        self._attempts = attempts
+        self._backoff = backoff
+        self._client = client or make_client(timeout=5.0)
+        # Bounded: if the engine is down for long, the oldest notifications go first;
+        # the engine's own sweep still catches every position.
+        self._queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue(MAX_PENDING)
+        self._worker: asyncio.Task[None] | None = None
+        self.sent = 0
+        self.failed = 0
+
+    def start(self) -> None:
+        self._worker = asyncio.create_task(self._run(), name="engine-notifier")
+
+    def notify(self, updates: list[dict[str, Any]]) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            log.warning("Liquidation engine notification dropped", reason="queue full")
+        self._queue.put_nowait(updates)
+
+    async def _run(self) -> None:
+        while True:
+            updates = await self._queue.get()
+            await self._deliver(updates)
+
+    async def _deliver(self, updates: list[dict[str, Any]]) -> bool:
+        assets = [u["asset"] for u in updates]
+        for attempt in range(1, self._attempts + 1):
+            retryable = True
+            try:
+                response = await self._client.post(self._url, json={"updates": updates}, headers=self._headers)
+                if response.status_code < 300:
+                    self.sent += 1
+                    log.info("Liquidation engine notified", assets=assets, attempt=attempt)
+                    return True
+                error = f"HTTP {response.status_code}"
+                # A client error (a wrong key, say) will not fix itself by retrying.
+                retryable = response.status_code >= 500 or response.status_code == 429
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            log.warning("Liquidation engine notification failed", assets=assets, attempt=attempt, error=error)
+            if not retryable or attempt == self._attempts:
+                break
+            await asyncio.sleep(backoff_delay(attempt, self._backoff))
+        self.failed += 1
+        return False
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Deliver what is queued (used at shutdown and in tests)."""
+        try:
+            await asyncio.wait_for(self._drain(), timeout)
+        except TimeoutError:
+            pass
+
+    async def _drain(self) -> None:
+        while not self._queue.empty():
+            await self._deliver(self._queue.get_nowait())
+
+    async def close(self) -> None:
+        if self._worker:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self._client.aclose()
