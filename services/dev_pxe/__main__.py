@@ -1,0 +1,76 @@
+"""python -m services.dev_pxe --port 8080 [--rpc-url URL --oracle-address 0x..] [--latency-ms 0] [--block-time 0.2] [--demo]"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import sys
+
+import uvicorn
+
+from services.dev_pxe.demo import seed_demo
+from services.dev_pxe.prices import OraclePrices, PriceSource, StaticPrices
+from services.dev_pxe.server import DevPxe
+from shared.logging import configure_logging, get_logger
+
+HOST = "127.0.0.1"  # a development stand-in: never exposed beyond this machine
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="python -m services.dev_pxe", description="Development PXE (in memory, not persisted)")
+    parser.add_argument("--port", type=int, default=int(env("DEV_PXE_PORT", "8080")))
+    parser.add_argument("--rpc-url", default=env("RPC_URL", ""), help="EVM JSON-RPC with the PriceOracle")
+    parser.add_argument("--oracle-address", default=env("ORACLE_ADDRESS", ""))
+    parser.add_argument("--latency-ms", type=float, default=float(env("DEV_PXE_LATENCY_MS", "0")))
+    parser.add_argument("--block-time", type=float, default=float(env("DEV_PXE_BLOCK_TIME", "0.2")))
+    parser.add_argument("--demo", action="store_true", help="seed demo tokens, pools and escrows at start")
+    parser.add_argument("--demo-escrows", type=int, default=8)
+    parser.add_argument("--log-level", default=env("LOG_LEVEL", "info"))
+    parser.add_argument("--log-format", default=env("LOG_FORMAT", "json"))
+    args = parser.parse_args(argv)
+    if bool(args.rpc_url) != bool(args.oracle_address):
+        parser.error("--rpc-url and --oracle-address (RPC_URL, ORACLE_ADDRESS) go together")
+    return args
+
+
+def price_source(rpc_url: str, oracle_address: str) -> PriceSource:
+    return OraclePrices(rpc_url, oracle_address) if rpc_url else StaticPrices()
+
+
+async def run(args: argparse.Namespace) -> None:
+    log = get_logger()
+    pxe = DevPxe(prices=price_source(args.rpc_url, args.oracle_address), block_time=args.block_time, latency_ms=args.latency_ms)
+    if args.demo:
+        seeded = await seed_demo(pxe.state, pxe.prices, args.demo_escrows, registered=True)
+        log.info("Dev PXE demo seeded", escrows=len(seeded["escrows"]), tokens=seeded["tokens"])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, args.port))
+    config = uvicorn.Config(pxe.app(), log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    url = f"http://{HOST}:{sock.getsockname()[1]}"
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.01)
+    if server.started:
+        log.info("Dev PXE listening", url=url, oracle=args.oracle_address or None, persisted=False)
+    await serving
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    configure_logging("dev-pxe", args.log_level, args.log_format)
+    try:
+        asyncio.run(run(args))
+    except OSError as exc:
+        print(f"dev-pxe: cannot listen on {HOST}:{args.port}: {exc.strerror}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Run the development PXE inside a test: `with running_dev_pxe() as pxe:` or `async with running_dev_pxe() as pxe:`.
+
+uvicorn serves in a background thread with its own event loop on 127.0.0.1; `stop()` and
+`start()` take it down and bring it back on the same port with its state intact, as a real
+PXE restarting on its database would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import threading
+import time
+from typing import Any
+
+import httpx
+import uvicorn
+
+from services.dev_pxe.prices import OraclePrices, PriceSource, StaticPrices
+from services.dev_pxe.server import DevPxe
+from services.dev_pxe.state import DevPxeState
+from shared.pxe.client import rpc_error
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 10.0
+
+
+class Admin:
+    """JSON-RPC calls to the dev_* (or any) methods; sync, or async through `acall`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._ids = itertools.count(1)
+
+    def _payload(self, method: str, params: list[Any] | None) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}
+
+    @staticmethod
+    def _result(method: str, response: httpx.Response) -> Any:
+        body = response.json()
+        if body.get("error") is not None:
+            raise rpc_error(body["error"], method)
+        return body["result"]
+
+    def call(self, method: str, params: list[Any] | None = None) -> Any:
+        response = httpx.post(f"{self.url}/", json=self._payload(method, params), timeout=30)
+        return self._result(method, response)
+
+    async def acall(self, method: str, params: list[Any] | None = None) -> Any:
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(f"{self.url}/", json=self._payload(method, params))
+        return self._result(method, response)
+
+    def create_token(self, symbol: str) -> str:
+        return self.call("dev_createToken", [symbol])
+
+    def create_pool(self, collateral_token: str, debt_token: str, max_ltv_bps: int = 7500, threshold_bps: int = 8000) -> str:
+        return self.call("dev_createPool", [collateral_token, debt_token, max_ltv_bps, threshold_bps])
+
+    def create_escrow(
+        self, pool: str, collateral: int, principal: int, *, loan_epoch: int | None = None, registered: bool = False
+    ) -> dict[str, Any]:
+        options: dict[str, Any] = {"registered": registered}
+        if loan_epoch is not None:
+            options["loanEpoch"] = loan_epoch
+        return self.call("dev_createEscrow", [pool, str(collateral), str(principal), options])
+
+    def create_escrows(self, pool: str, count: int, collateral: int, principal: int, *, registered: bool = True) -> list[dict[str, Any]]:
+        return self.call("dev_createEscrows", [pool, count, str(collateral), str(principal), {"registered": registered}])
+
+    def set_position(self, escrow: str, collateral: int, principal: int, loan_epoch: int | None = None) -> None:
+        params: list[Any] = [escrow, str(collateral), str(principal)]
+        if loan_epoch is not None:
+            params.append(loan_epoch)
+        self.call("dev_setPosition", params)
+
+    def get_position(self, escrow: str) -> dict[str, Any]:
+        return self.call("dev_getPosition", [escrow])
+
+    def mint(self, token: str, owner: str, amount: int) -> None:
+        self.call("dev_mint", [token, owner, str(amount)])
+
+    def set_prices(self, prices: dict[str, int]) -> None:
+        self.call("dev_setPrices", [{symbol: str(price) for symbol, price in prices.items()}])
+
+    def set_latency(self, ms: int) -> None:
+        self.call("dev_setLatency", [ms])
+
+    def seed_demo(self, escrows: int = 8, registered: bool = False) -> dict[str, Any]:
+        return self.call("dev_seedDemo", [{"escrows": escrows, "registered": registered}])
+
+
+class RunningDevPxe:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        prices: PriceSource | None = None,
+        rpc_url: str | None = None,
+        oracle_address: str | None = None,
+        block_time: float = 0.05,
+        latency_ms: float = 0,
+    ) -> None:
+        if prices is None:
+            prices = OraclePrices(rpc_url, oracle_address) if rpc_url and oracle_address else StaticPrices()
+        self.pxe = DevPxe(prices=prices, block_time=block_time, latency_ms=latency_ms)
+        self._socket = _bind(port)
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://{HOST}:{self.port}"
+        self.admin = Admin(self.url)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> DevPxeState:
+        return self.pxe.state
+
+    @property
+    def calls(self) -> Any:
+        """Requests received per JSON-RPC method."""
+        return self.pxe.calls
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> "RunningDevPxe":
+        if self.running:
+            return self
+        sock = self._socket or _bind(self.port)
+        self._socket = None
+        config = uvicorn.Config(
+            self.pxe.app(), log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=_serve, args=(server, sock), name=f"dev-pxe-{self.port}", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                raise RuntimeError(f"the dev PXE did not start on {self.url}")
+            time.sleep(0.01)
+        self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> "RunningDevPxe":
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+        self._close_unused_socket()
+
+    async def __aenter__(self) -> "RunningDevPxe":
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await asyncio.to_thread(self.stop)
+        self._close_unused_socket()
+
+    def _close_unused_socket(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+
+def running_dev_pxe(**options: Any) -> RunningDevPxe:
+    """A dev PXE on a free 127.0.0.1 port; a context manager for `with` and `async with`."""
+    return RunningDevPxe(**options)
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    return sock
+
+
+def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        sock.close()
