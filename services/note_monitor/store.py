@@ -97,6 +97,14 @@ class PositionStore:
             await self._replace_positions(s, [position])
             await self._raise_version(s, version)
 
+    async def save_registrations(self, pairs: Sequence[tuple[Escrow, Position]], version: int) -> None:
+        """Many registrations in one transaction (imports, benchmarks)."""
+        async with self.db.transaction() as s:
+            for chunk in _chunks(pairs):
+                await s.execute(insert(models.escrows), [_escrow_row(e) for e, _ in chunk])
+            await self._replace_positions(s, [p for _, p in pairs])
+            await self._raise_version(s, version)
+
     async def save_removal(self, removed: Removed, version: int) -> None:
         async with self.db.transaction() as s:
             await s.execute(delete(models.escrows).where(models.escrows.c.address == removed.escrow))
