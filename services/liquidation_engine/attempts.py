@@ -1,0 +1,157 @@
+"""Liquidation attempts: persisted before anything is sent, cooldowns after failures, re-reads after changes.
+
+Crash safety: a row is written as `submitted` (no txHash) before the authwit and the send; the
+txHash is written as soon as the PXE returns it. After `kill -9`, a `submitted` row with a txHash
+is followed to its receipt; one without a txHash cannot be told apart from a send that never
+happened, so it is marked failed and its escrow must be re-read before it can be tried again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from services.liquidation_engine.models import Base, LiquidationRow
+from shared.db import Database
+
+STATUSES = ("submitted", "succeeded", "failed", "skipped")
+INTERRUPTED_ERROR = (
+    "Interrupted before the PXE returned a transaction hash; not resent. "
+    "The escrow is re-read before it is tried again."
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one attempt asserts and expects, in exact integers."""
+
+    escrow: str
+    health_factor: str
+    repay: int
+    seized: int
+    collateral_price: int
+    debt_price: int
+
+
+class AttemptStore:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self._clock = clock
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    async def init(self) -> None:
+        await self.db.create_all(Base.metadata)
+
+    def _row(self, plan: Plan, status: str, error: str | None = None) -> LiquidationRow:
+        now = self.now()
+        return LiquidationRow(
+            escrow=plan.escrow, status=status, health_factor=plan.health_factor, repay_amount=str(plan.repay),
+            collateral_seized=str(plan.seized), collateral_price=str(plan.collateral_price),
+            debt_price=str(plan.debt_price), tx_hash=None, error=error, created_at=now, updated_at=now,
+        )
+
+    async def add(self, plans: list[Plan], status: str = "submitted", errors: list[str | None] | None = None) -> list[int]:
+        """Insert several attempts in one transaction (one disk sync for a whole check)."""
+        if not plans:
+            return []
+        rows = [self._row(p, status, errors[i] if errors else None) for i, p in enumerate(plans)]
+        async with self.db.transaction() as session:
+            session.add_all(rows)
+            await session.flush()
+            return [r.id for r in rows]
+
+    async def set_tx_hash(self, attempt_id: int, tx_hash: str) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(LiquidationRow).where(LiquidationRow.id == attempt_id).values(tx_hash=tx_hash, updated_at=self.now())
+            )
+
+    async def finish(self, attempt_id: int, status: str, error: str | None = None) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(LiquidationRow).where(LiquidationRow.id == attempt_id)
+                .values(status=status, error=error, updated_at=self.now())
+            )
+
+    async def unresolved(self) -> list[LiquidationRow]:
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(LiquidationRow).where(LiquidationRow.status == "submitted").order_by(LiquidationRow.id)
+            )
+            return list(rows.scalars())
+
+    async def recent(self, limit: int, status: str | None = None) -> list[LiquidationRow]:
+        query = select(LiquidationRow).order_by(LiquidationRow.id.desc()).limit(limit)
+        if status:
+            query = query.where(LiquidationRow.status == status)
+        async with self.db.session() as session:
+            return list((await session.execute(query)).scalars())
+
+    async def counts(self) -> dict[str, int]:
+        async with self.db.session() as session:
+            rows = await session.execute(select(LiquidationRow.status, func.count()).group_by(LiquidationRow.status))
+            found = {status: int(n) for status, n in rows.all()}
+        return {s: found.get(s, 0) for s in STATUSES}
+
+
+class Cooldowns:
+    """Exponential backoff per escrow after failed or skipped attempts; a success clears it."""
+
+    def __init__(self, base: float, maximum: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.base = base
+        self.maximum = maximum
+        self._clock = clock
+        self._failures: dict[str, int] = {}
+        self._until: dict[str, float] = {}
+
+    def blocked(self, escrow: str) -> bool:
+        until = self._until.get(escrow)
+        if until is None:
+            return False
+        if self._clock() >= until:
+            del self._until[escrow]
+            return False
+        return True
+
+    def failed(self, escrow: str) -> float:
+        """Start (or lengthen) the escrow's cooldown; returns its length in seconds."""
+        count = self._failures.get(escrow, 0) + 1
+        self._failures[escrow] = count
+        delay = min(self.maximum, self.base * 2 ** min(count - 1, 32))
+        self._until[escrow] = self._clock() + delay
+        return delay
+
+    def succeeded(self, escrow: str) -> None:
+        self._failures.pop(escrow, None)
+        self._until.pop(escrow, None)
+
+
+class Rereads:
+    """Escrows whose position must be read again before they are considered: after a success, an
+    interrupted send, or an unknown outcome. Satisfied by our own PXE read or by a newer monitor version."""
+
+    def __init__(self) -> None:
+        self._since: dict[str, int] = {}
+
+    def require(self, escrow: str, known_version: int) -> None:
+        self._since[escrow] = max(known_version, self._since.get(escrow, known_version))
+
+    def done(self, escrow: str) -> None:
+        self._since.pop(escrow, None)
+
+    def pending(self, escrow: str, current_version: int) -> bool:
+        since = self._since.get(escrow)
+        if since is None:
+            return False
+        if current_version > since:
+            del self._since[escrow]
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return len(self._since)

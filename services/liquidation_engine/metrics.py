@@ -1,0 +1,23 @@
+"""Prometheus series of the liquidation engine."""
+
+from __future__ import annotations
+
+from shared.metrics import Metrics
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class EngineMetrics(Metrics):
+    def __init__(self) -> None:
+        super().__init__("liquidation_engine")
+        self.checks = self.counter("checks_total", "Position checks run, by trigger", ("trigger",))
+        self.positions_checked = self.counter("positions_checked_total", "Positions evaluated")
+        self.check_duration = self.histogram("check_duration_seconds", "Duration of one check", buckets=LATENCY_BUCKETS)
+        self.liquidations = self.counter("liquidations_total", "Liquidation attempts by outcome", ("outcome",))
+        self.reaction_latency = self.histogram(
+            "reaction_latency_seconds", "From a price notification accepted to a liquidation transaction sent",
+            buckets=LATENCY_BUCKETS,
+        )
+        self.positions_tracked = self.gauge("positions_tracked", "Positions in the engine's copy")
+        self.stale_prices = self.counter("stale_prices_total", "Checks that found an asset's oracle price stale", ("asset",))
+        self.notifications = self.counter("price_notifications_total", "Price update notifications accepted")

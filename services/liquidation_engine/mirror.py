@@ -1,0 +1,241 @@
+"""The engine's own copy of the positions, kept current from the note monitor.
+
+A full paginated read at first start (or when the monitor's version goes backwards, i.e. it
+lost its state); after that only `GET /positions?sinceVersion=N`, so a price notification
+costs one small request, not a download of every position. Positions are indexed by asset
+pair so a price change touches only the positions holding that asset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from services.liquidation_engine.evaluate import TrackedPosition
+from shared.http import make_client, request_with_retry
+from shared.logging import get_logger
+
+log = get_logger()
+
+Pair = tuple[str, str]  # (collateral asset, debt asset)
+
+
+class MonitorUnavailable(Exception):
+    pass
+
+
+class MonitorClient:
+    """GET /positions and POST /sync of the note monitor, with the API key."""
+
+    def __init__(self, base_url: str, api_key: str, client: httpx.AsyncClient | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"X-API-Key": api_key}
+        self._owns = client is None
+        self._http = client or make_client(timeout=15.0)
+
+    async def positions(self, *, limit: int, offset: int, since_version: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if since_version is not None:
+            params["sinceVersion"] = since_version
+        try:
+            response = await request_with_retry(
+                self._http, "GET", f"{self.base_url}/positions", params=params, headers=self._headers
+            )
+        except Exception as exc:
+            raise MonitorUnavailable(f"note monitor unreachable: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise MonitorUnavailable(f"note monitor answered HTTP {response.status_code} on /positions")
+        try:
+            body = response.json()
+        except ValueError:
+            raise MonitorUnavailable("note monitor answered /positions with a body that is not JSON") from None
+        return body  # type: ignore[no-any-return]
+
+    async def request_sync(self) -> bool:
+        try:
+            response = await self._http.post(f"{self.base_url}/sync", headers=self._headers)
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 300
+
+    async def reachable(self) -> bool:
+        try:
+            response = await self._http.get(f"{self.base_url}/health", timeout=3.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code in (200, 503)
+
+    async def close(self) -> None:
+        if self._owns:
+            await self._http.aclose()
+
+
+def parse_position(item: dict[str, Any]) -> TrackedPosition:
+    return TrackedPosition(
+        escrow=str(item["escrow"]),
+        pool=str(item["pool"]),
+        collateral_asset=str(item["collateralAsset"]),
+        collateral_token=str(item["collateralToken"]),
+        collateral_amount=int(item["collateralAmount"]),
+        debt_asset=str(item["debtAsset"]),
+        debt_token=str(item["debtToken"]),
+        principal=int(item["debtPrincipal"]),
+        loan_epoch=int(item["debtEpoch"]),
+        threshold_bps=int(item["liquidationThresholdBps"]),
+        version=int(item["version"]),
+    )
+
+
+class PositionMirror:
+    def __init__(self, monitor: MonitorClient, page_size: int = 5000) -> None:
+        self.monitor = monitor
+        self.page_size = page_size
+        self.version = -1  # the monitor version we are current with; -1 = never loaded
+        self._positions: dict[str, TrackedPosition] = {}
+        self._by_pair: dict[Pair, dict[str, TrackedPosition]] = {}
+        self._pairs_by_asset: dict[str, set[Pair]] = {}
+        self.last_error: str | None = None
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @property
+    def loaded(self) -> bool:
+        return self.version >= 0
+
+    def get(self, escrow: str) -> TrackedPosition | None:
+        return self._positions.get(escrow)
+
+    def pairs(self, assets: set[str] | None = None) -> list[Pair]:
+        """Asset pairs holding any of `assets` (all pairs when None)."""
+        if assets is None:
+            return list(self._by_pair)
+        found: set[Pair] = set()
+        for asset in assets:
+            found |= self._pairs_by_asset.get(asset, set())
+        return sorted(found)
+
+    def positions(self, pair: Pair) -> Iterable[TrackedPosition]:
+        # A live view: callers scan it without awaiting, so it cannot change under them.
+        return self._by_pair.get(pair, {}).values()
+
+    def count(self, pair: Pair) -> int:
+        return len(self._by_pair.get(pair, {}))
+
+    # --- changes ------------------------------------------------------------------------
+
+    def put(self, position: TrackedPosition) -> None:
+        old = self._positions.get(position.escrow)
+        if old is not None:
+            self._unindex(old)
+        self._positions[position.escrow] = position
+        pair = (position.collateral_asset, position.debt_asset)
+        self._by_pair.setdefault(pair, {})[position.escrow] = position
+        for asset in pair:
+            self._pairs_by_asset.setdefault(asset, set()).add(pair)
+
+    def drop(self, escrow: str) -> None:
+        old = self._positions.pop(escrow, None)
+        if old is not None:
+            self._unindex(old)
+
+    def _unindex(self, position: TrackedPosition) -> None:
+        pair = (position.collateral_asset, position.debt_asset)
+        group = self._by_pair.get(pair)
+        if group is None:
+            return
+        group.pop(position.escrow, None)
+        if not group:
+            del self._by_pair[pair]
+            for asset in pair:
+                pairs = self._pairs_by_asset.get(asset)
+                if pairs is not None:
+                    pairs.discard(pair)
+                    if not pairs:
+                        del self._pairs_by_asset[asset]
+
+    def apply(self, item: dict[str, Any]) -> None:
+        escrow = str(item["escrow"])
+        version = int(item.get("version", 0))
+        current = self._positions.get(escrow)
+        if current is not None and current.version > version:
+            return  # an older view of an escrow we already know newer
+        if item.get("removed"):
+            self.drop(escrow)
+        else:
+            self.put(parse_position(item))
+
+    def clear(self) -> None:
+        self._positions.clear()
+        self._by_pair.clear()
+        self._pairs_by_asset.clear()
+        self.version = -1
+
+    # --- reads from the monitor ----------------------------------------------------------
+
+    async def refresh(self) -> int:
+        """Bring the copy up to date; returns how many entries changed. Raises MonitorUnavailable."""
+        try:
+            if not self.loaded:
+                return await self._full_load()
+            return await self._incremental()
+        except MonitorUnavailable as exc:
+            self.last_error = str(exc)
+            raise
+        except (KeyError, ValueError, TypeError) as exc:
+            self.last_error = f"note monitor sent an unexpected /positions body: {type(exc).__name__}"
+            raise MonitorUnavailable(self.last_error) from None
+
+    async def _full_load(self) -> int:
+        offset = 0
+        start_version: int | None = None
+        fresh: list[dict[str, Any]] = []
+        while True:
+            body = await self.monitor.positions(limit=self.page_size, offset=offset)
+            if start_version is None:
+                start_version = int(body["version"])
+            page = body["positions"]
+            fresh.extend(page)
+            offset += len(page)
+            if not page or offset >= int(body["total"]):
+                break
+        self.clear()
+        for item in fresh:
+            self.apply(item)
+        # Pages were read while the monitor may have changed: replay everything since the first page.
+        self.version = start_version or 0
+        changed = await self._incremental()
+        self.last_error = None
+        log.info("Positions loaded", positions=len(self), version=self.version)
+        return len(fresh) + changed
+
+    async def _incremental(self) -> int:
+        offset = 0
+        changed = 0
+        first_version: int | None = None
+        last_version = self.version
+        while True:
+            body = await self.monitor.positions(limit=self.page_size, offset=offset, since_version=self.version)
+            version = int(body["version"])
+            if version < self.version:
+                log.warning("Note monitor version went backwards; reloading positions",
+                            known=self.version, monitor=version)
+                self.clear()
+                return await self._full_load()
+            if first_version is None:
+                first_version = version
+            last_version = version
+            page = body["positions"]
+            for item in page:
+                self.apply(item)
+            changed += len(page)
+            offset += len(page)
+            if not page or offset >= int(body["total"]):
+                break
+        # If the monitor moved while we paged, entries may have shifted between pages: keep the
+        # cursor at the first page's version so the next read replays them (applying is idempotent).
+        self.version = last_version if last_version == first_version else (first_version or self.version)
+        self.last_error = None
+        return changed

@@ -1,0 +1,29 @@
+"""The liquidations table: every attempt, persisted before its transaction is sent."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LiquidationRow(Base):
+    __tablename__ = "liquidations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escrow: Mapped[str] = mapped_column(String(66), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # submitted|succeeded|failed|skipped
+    health_factor: Mapped[str] = mapped_column(String(80))
+    repay_amount: Mapped[str] = mapped_column(String(80))
+    collateral_seized: Mapped[str] = mapped_column(String(80))
+    collateral_price: Mapped[str] = mapped_column(String(80))
+    debt_price: Mapped[str] = mapped_column(String(80))
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_liquidations_status_id", "status", "id"),)
