@@ -85,7 +85,7 @@ class EscrowRegistry:
                 self.index.put(position)
         finally:
             self._pending.discard(address)
-        log.info("Escrow registered", address=address, pool=escrow.pool, hasSecretKey=escrow.has_secret_key)
+        log.info("Escrow registered", address=address, pool=escrow.pool)
         return escrow
 
     async def _discover(self, address: str, secret_key: str | None, instance: dict[str, Any] | None):  # type: ignore[no-untyped-def]

@@ -18,6 +18,8 @@ from shared.pxe.errors import PxeError, PxeUnreachable
 
 log = get_logger()
 
+LOGGED_FAILURES = 10  # per sync, so a broken PXE cannot flood the log with one line per escrow
+
 
 @dataclass
 class SyncReport:
@@ -78,7 +80,8 @@ class NoteSyncer:
                         self.registry.link.mark(False, str(exc))
                 except Exception as exc:  # a revert, bad data: this escrow only
                     failures += 1
-                    log.warning("Escrow read failed", address=escrow.address, error=str(exc)[:300])
+                    if failures <= LOGGED_FAILURES:  # the summary line counts the rest
+                        log.warning("Escrow read failed", address=escrow.address, error=str(exc)[:300])
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, max(len(escrows), 1)))))
         return read, failures

@@ -1,0 +1,231 @@
+"""note-monitor figures: sync speed against a slow PXE, incremental reads and memory at 100 000 positions.
+
+    .venv/bin/python -m bench.bench_note_monitor [--escrows 10000] [--sample 500] [--full]
+
+Prints figures; asserts nothing. The development PXE runs as its own process (as in production,
+the PXE is another process), with 20 ms of latency injected on every call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.note_monitor.app import create_app
+from services.note_monitor.domain import Escrow, Notes, Position
+from services.note_monitor.reader import EscrowReader
+from services.note_monitor.service import NoteMonitor
+from services.note_monitor.settings import NoteMonitorSettings
+from shared.logging import configure_logging
+from shared.pxe.client import PxeClient
+from shared.settings import load_settings
+
+API_KEY = "bench-key-4b1d9e2f7a6c5b3e8d0f1a2c3b4d5e6f"
+LATENCY_MS = 20
+E18 = 10**18
+
+
+@contextmanager
+def dev_pxe_process() -> Iterator[str]:
+    """The development PXE in a process of its own (as a real PXE is), on a free port."""
+    # Its output goes to a file, not a pipe: a pipe nobody reads would fill up and stall it.
+    with tempfile.NamedTemporaryFile("w+", suffix=".log") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bench.bench_note_monitor", "--serve-dev-pxe"], stdout=out, stderr=out)
+        try:
+            yield _wait_for_url(proc, Path(out.name))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_for_url(proc: subprocess.Popen[bytes], log_path: Path) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        for line in log_path.read_text().splitlines():
+            if line.startswith("{") and json.loads(line).get("event") == "Dev PXE listening":
+                url = json.loads(line)["url"]
+                while time.monotonic() < deadline:
+                    try:
+                        if httpx.get(f"{url}/status").status_code == 200:
+                            return url
+                    except httpx.HTTPError:
+                        time.sleep(0.05)
+        time.sleep(0.1)
+    raise RuntimeError("the development PXE did not start:\n" + log_path.read_text()[-2000:])
+
+
+def serve_dev_pxe() -> None:
+    """Runs services.dev_pxe's DevPxe on a free port.
+
+    The socket is created with proto IPPROTO_TCP on purpose: asyncio turns on TCP_NODELAY only
+    for such sockets, and without it every keep-alive response waits ~40 ms for a delayed ACK,
+    which would drown the 20 ms of latency being measured.
+    """
+    import socket
+
+    import uvicorn
+
+    from services.dev_pxe.server import DevPxe
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    configure_logging("dev-pxe", "warning")
+    server = uvicorn.Server(uvicorn.Config(DevPxe().app(), log_config=None, access_log=False, lifespan="on"))
+    print(json.dumps({"event": "Dev PXE listening", "url": f"http://127.0.0.1:{sock.getsockname()[1]}"}), flush=True)
+    asyncio.run(server.serve(sockets=[sock]))
+
+
+async def dev(client: httpx.AsyncClient, url: str, method: str, *params: Any) -> Any:
+    r = await client.post(f"{url}/", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+    body = r.json()
+    if body.get("error"):
+        raise RuntimeError(f"{method}: {body['error']}")
+    return body["result"]
+
+
+def settings(db_dir: str, pxe_url: str, concurrency: int = 16) -> NoteMonitorSettings:
+    return load_settings(
+        NoteMonitorSettings, liquidation_api_key=API_KEY, database_url=f"sqlite+aiosqlite:///{db_dir}/note-monitor.db",
+        pxe_url=pxe_url, sync_interval=3600, sync_concurrency=concurrency, log_level="warning",
+    )
+
+
+async def seed(monitor: NoteMonitor, escrows: list[Escrow], notes: Notes) -> None:
+    """Registers escrows straight into the registry (their discovery is not what is measured)."""
+    pairs = [(e, Position.read(e, notes, 0, 0, monitor.index.next_version())) for e in escrows]
+    await monitor.registry.store.save_registrations(pairs, monitor.index.version)
+    for escrow, position in pairs:
+        monitor.registry.escrows[escrow.address] = escrow
+        monitor.index.put(position)
+
+
+async def bench_sync(count: int, sample: int, full: bool) -> None:
+    with dev_pxe_process() as url, tempfile.TemporaryDirectory() as tmp:
+        async with httpx.AsyncClient(timeout=600) as admin:
+            btc, usdc = await dev(admin, url, "dev_createToken", "BTC"), await dev(admin, url, "dev_createToken", "USDC")
+            pool = await dev(admin, url, "dev_createPool", btc, usdc, 7000, 8000)
+            created = await dev(admin, url, "dev_createEscrows", pool, count, str(E18), str(10**20), {"registered": True})
+            client = PxeClient(url, max_connections=64)
+            template = await EscrowReader(client).discover(created[0]["address"], False, 0)
+            escrows = [
+                Escrow(e["address"], template.pool, template.collateral_token, template.debt_token, template.collateral_asset,
+                       template.debt_asset, template.liquidation_threshold_bps, False, 0)
+                for e in created
+            ]
+            notes = await EscrowReader(client).read_notes(template.address, template.pool)
+            await dev(admin, url, "dev_setLatency", LATENCY_MS)
+
+            monitor = NoteMonitor(settings(tmp, url), client)
+            await monitor.registry.store.init()
+            await seed(monitor, escrows, notes)
+            for e in created[::10]:  # a tenth of the borrowers changed something since the last sync
+                await dev(admin, url, "dev_setPosition", e["address"], str(2 * E18), str(10**20))
+            started = time.perf_counter()
+            report = await monitor.sync_now()
+            synced = time.perf_counter() - started
+            await monitor.db.close()
+
+            reader = EscrowReader(client)
+            one_by_one = escrows if full else escrows[:sample]
+            started = time.perf_counter()
+            for escrow in one_by_one:
+                await reader.read_notes(escrow.address, escrow.pool)
+            sequential = (time.perf_counter() - started) * count / len(one_by_one)
+            await client.close()
+
+    assert report is not None
+    how = "measured on all" if full else f"measured on {len(one_by_one)} and extrapolated linearly to"
+    print(f"sync of {count} escrows, PXE latency {LATENCY_MS} ms/call, SYNC_CONCURRENCY=16: {synced:.1f} s "
+          f"(changed {report.changed}, failures {report.failures})")
+    print(f"reading them one by one ({how} {count}): {sequential:.1f} s")
+    print(f"ratio sync / one-by-one: {synced / sequential:.3f} (goal <= 0.1)")
+
+
+def rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def bench_positions(count: int, calls: int) -> None:
+    configure_logging("note-monitor", "warning")
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(settings(tmp, "http://127.0.0.1:9"), PxeClient("http://127.0.0.1:9", read_attempts=1))
+        monitor: NoteMonitor = app.state.service
+        monitor.periodic.interval = 3600
+        async with app.router.lifespan_context(app):
+            await monitor.wait_for_sync(0)  # the PXE is absent on purpose: the first sync fails fast
+            gc.collect()
+            before = rss_kib()
+            pools = [f"0x{0xA000 + i:064x}" for i in range(4)]
+            escrows = [
+                Escrow(f"0x{0x10000000 + i:064x}", pools[i % 4], f"0x{0xB000 + i % 4:064x}", f"0x{0xC000:064x}",
+                       ("BTC", "ETH", "SOL", "LINK")[i % 4], "USDC", 8000, False, 1_700_000_000)
+                for i in range(count)
+            ]
+            await seed(monitor, escrows, Notes(123 * E18 + 456, 98765 * E18 + 4321, 1_900_000))
+            del escrows
+            gc.collect()
+            grown = (rss_kib() - before) / 1024
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://monitor") as http:
+                version = monitor.index.version
+                timings = []
+                for _ in range(calls):
+                    started = time.perf_counter()
+                    r = await http.get(f"/positions?sinceVersion={version}", headers={"X-API-Key": API_KEY})
+                    timings.append((time.perf_counter() - started) * 1000)
+                    assert r.status_code == 200 and r.json()["positions"] == []
+                started = time.perf_counter()
+                r = await http.get("/positions?limit=5000", headers={"X-API-Key": API_KEY})
+                full_page = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        restarted = NoteMonitor(settings(tmp, "http://127.0.0.1:9"), PxeClient("http://127.0.0.1:9"))
+        snapshot = await restarted.registry.store.load()
+        restarted.index.load(snapshot.positions, snapshot.removals, snapshot.version)
+        loaded = time.perf_counter() - started
+        await restarted.db.close()
+    print(f"GET /positions?sinceVersion=N, nothing changed, {count} positions: median {statistics.median(timings):.2f} ms "
+          f"over {calls} calls (p95 {sorted(timings)[int(calls * 0.95)]:.2f} ms; goal < 5 ms)")
+    print(f"GET /positions?limit=5000 (a full page): {full_page:.1f} ms")
+    print(f"memory for {count} escrows and positions (RSS delta): {grown:.0f} MiB (goal < 300 MB)")
+    print(f"loading {count} positions from SQLite at start: {loaded:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_note_monitor")
+    parser.add_argument("--escrows", type=int, default=10_000)
+    parser.add_argument("--sample", type=int, default=500, help="escrows read one by one for the baseline")
+    parser.add_argument("--positions", type=int, default=100_000)
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--full", action="store_true", help="read all escrows one by one (about 7 minutes)")
+    parser.add_argument("--serve-dev-pxe", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_dev_pxe:
+        serve_dev_pxe()
+        return
+    asyncio.run(bench_positions(args.positions, args.calls))
+    asyncio.run(bench_sync(args.escrows, args.sample, args.full))
+
+
+if __name__ == "__main__":
+    main()
