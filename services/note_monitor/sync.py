@@ -45,8 +45,11 @@ class NoteSyncer:
         changed, failures = 0, len(escrows)
         try:
             block = await self.registry.reader.pxe.block_number()
-        except PxeError as exc:
+        except PxeUnreachable as exc:
             self.registry.link.mark(False, str(exc))
+        except PxeError as exc:  # it answered, but not with a block number: nothing can be stamped
+            self.registry.link.mark(True)
+            log.error("PXE block number read failed", error=str(exc)[:300])
         else:
             self.registry.link.mark(True)
             synced_at = int(time.time())
