@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -123,6 +124,8 @@ class ServiceSettings(BaseSettings):
         for name, value in self.model_dump().items():
             if isinstance(value, SecretStr):
                 value = "***" if value.get_secret_value() else ""
+            elif isinstance(value, Decimal):
+                value = str(value)
             out[name] = value
         return out
 

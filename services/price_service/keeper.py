@@ -44,7 +44,7 @@ class KeeperStatus:
     last_update_at: int | None = None
     last_update_ok: bool | None = None
     chain_error: str | None = None
-    pending_jumps: dict[str, int] = field(default_factory=dict)
+    pending_jumps: dict[str, Quote] = field(default_factory=dict)
 
 
 class PriceKeeper:
@@ -159,24 +159,27 @@ class PriceKeeper:
             if decision.reason == "deviation":
                 log.info("Price change", asset=symbol, previousPrice=format_price(onchain.price),
                          newPrice=format_price(quote.price), changePct=pct(decision.change_pct))
-            if self._passes_jump_guard(symbol, quote.price, onchain.price):
+            if self._passes_jump_guard(quote, onchain.price):
                 due[symbol] = (quote, decision)
         return due
 
-    def _passes_jump_guard(self, symbol: str, price: int, onchain_price: int) -> bool:
-        limit = self._s.max_price_jump
+    def _passes_jump_guard(self, quote: Quote, onchain_price: int) -> bool:
+        symbol, price, limit = quote.symbol, quote.price, self._s.max_price_jump
         if not is_jump(price, onchain_price, limit):
             self.status.pending_jumps.pop(symbol, None)
             return True
         suspect = self.status.pending_jumps.get(symbol)
-        if suspect is not None and jump_confirmed(price, suspect, onchain_price, limit):
+        # Only a newer quote confirms: fetching the same quote twice proves nothing.
+        if suspect is not None and quote.timestamp > suspect.timestamp and \
+                jump_confirmed(price, suspect.price, onchain_price, limit):
             self.status.pending_jumps.pop(symbol, None)
             log.warning("Price jump confirmed", asset=symbol, previousPrice=format_price(onchain_price),
                         newPrice=format_price(price))
             return True
-        self.status.pending_jumps[symbol] = price
-        log.warning("Price jump held for confirmation", asset=symbol, previousPrice=format_price(onchain_price),
-                    newPrice=format_price(price), maxJumpPct=str(limit))
+        if suspect is None or quote.timestamp > suspect.timestamp:
+            self.status.pending_jumps[symbol] = quote
+            log.warning("Price jump held for confirmation", asset=symbol, previousPrice=format_price(onchain_price),
+                        newPrice=format_price(price), maxJumpPct=str(limit))
         return False
 
     async def _push(self, due: dict[str, tuple[Quote, Decision]], quotes: dict[str, Quote]) -> None:

@@ -36,13 +36,17 @@ class EngineNotifier:
     def notify(self, updates: list[dict[str, Any]]) -> None:
         if self._queue.full():
             self._queue.get_nowait()
+            self._queue.task_done()
             log.warning("Liquidation engine notification dropped", reason="queue full")
         self._queue.put_nowait(updates)
 
     async def _run(self) -> None:
         while True:
             updates = await self._queue.get()
-            await self._deliver(updates)
+            try:
+                await self._deliver(updates)
+            finally:
+                self._queue.task_done()
 
     async def _deliver(self, updates: list[dict[str, Any]]) -> bool:
         assets = [u["asset"] for u in updates]
@@ -67,15 +71,11 @@ class EngineNotifier:
         return False
 
     async def drain(self, timeout: float = 5.0) -> None:
-        """Deliver what is queued (used at shutdown and in tests)."""
+        """Wait until what is queued or in flight is delivered (at shutdown, and in tests)."""
         try:
-            await asyncio.wait_for(self._drain(), timeout)
+            await asyncio.wait_for(self._queue.join(), timeout)
         except TimeoutError:
             pass
-
-    async def _drain(self) -> None:
-        while not self._queue.empty():
-            await self._deliver(self._queue.get_nowait())
 
     async def close(self) -> None:
         if self._worker:
