@@ -43,7 +43,7 @@ def dev_pxe_process() -> Iterator[str]:
     """The development PXE in a process of its own (as a real PXE is), on a free port."""
     # Its output goes to a file, not a pipe: a pipe nobody reads would fill up and stall it.
     with tempfile.NamedTemporaryFile("w+", suffix=".log") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bench.bench_note_monitor", "--serve-dev-pxe"], stdout=out, stderr=out)
+        proc = subprocess.Popen([sys.executable, "-m", "services.dev_pxe", "--port", "0", "--log-level", "info"], stdout=out, stderr=out)
         try:
             yield _wait_for_url(proc, Path(out.name))
         finally:
@@ -69,28 +69,6 @@ def _wait_for_url(proc: subprocess.Popen[bytes], log_path: Path) -> str:
                         time.sleep(0.05)
         time.sleep(0.1)
     raise RuntimeError("the development PXE did not start:\n" + log_path.read_text()[-2000:])
-
-
-def serve_dev_pxe() -> None:
-    """Runs services.dev_pxe's DevPxe on a free port.
-
-    The socket is created with proto IPPROTO_TCP on purpose: asyncio turns on TCP_NODELAY only
-    for such sockets, and without it every keep-alive response waits ~40 ms for a delayed ACK,
-    which would drown the 20 ms of latency being measured.
-    """
-    import socket
-
-    import uvicorn
-
-    from services.dev_pxe.server import DevPxe
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    configure_logging("dev-pxe", "warning")
-    server = uvicorn.Server(uvicorn.Config(DevPxe().app(), log_config=None, access_log=False, lifespan="on"))
-    print(json.dumps({"event": "Dev PXE listening", "url": f"http://127.0.0.1:{sock.getsockname()[1]}"}), flush=True)
-    asyncio.run(server.serve(sockets=[sock]))
 
 
 async def dev(client: httpx.AsyncClient, url: str, method: str, *params: Any) -> Any:
@@ -218,11 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--positions", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--full", action="store_true", help="read all escrows one by one (about 7 minutes)")
-    parser.add_argument("--serve-dev-pxe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_dev_pxe:
-        serve_dev_pxe()
-        return
     asyncio.run(bench_positions(args.positions, args.calls))
     asyncio.run(bench_sync(args.escrows, args.sample, args.full))
 
