@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["tests.fixtures.chain"]
+
 # Keys long and varied enough to pass the settings checks; tests never use a real secret.
 TEST_API_KEY = "test-key-6f1c2a9d8e7b4c3a2f1e0d9c8b7a6f5e"
 OTHER_API_KEY = "rotated-key-0a1b2c3d4e5f60718293a4b5c6d7e8f9"

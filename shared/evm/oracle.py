@@ -1,0 +1,221 @@
+"""The PriceOracle contract (SPEC section 5): asset keys, reads, batched writes, deployment.
+
+Prices are integers with 8 decimals. An asset key is the upper-case ASCII symbol right-padded
+with zero bytes to 32. The compiled artifact committed in contracts/build/ is the one deployed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+
+from .chain import Chain, TxFailed, TxResult, TxSender, to_chain_error
+
+__all__ = [
+    "ARTIFACT_PATH",
+    "OnChainPrice",
+    "PRICE_DECIMALS",
+    "PRICE_UPDATED_TOPIC",
+    "PriceOracle",
+    "asset_key",
+    "deploy_oracle",
+    "load_artifact",
+    "symbol_from_key",
+]
+
+PRICE_DECIMALS = 8
+ARTIFACT_PATH = Path(__file__).resolve().parents[2] / "contracts" / "build" / "PriceOracle.json"
+
+_SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._\-]{0,31}$")
+_SET_PRICES = function_signature_to_4byte_selector("setPrices(bytes32[],uint256[])")
+_GET_PRICE = function_signature_to_4byte_selector("getPrice(bytes32)")
+_UPDATER = function_signature_to_4byte_selector("updater()")
+_OWNER = function_signature_to_4byte_selector("owner()")
+_SET_UPDATER = function_signature_to_4byte_selector("setUpdater(address)")
+PRICE_UPDATED_TOPIC = "0x" + keccak(text="PriceUpdated(bytes32,uint256,uint64)").hex()
+UINT192_MAX = 2**192 - 1
+LOG_BLOCK_RANGE = 50_000  # eth_getLogs window: public nodes cap ranges, dev chains do not care
+
+
+def asset_key(symbol: str) -> bytes:
+    """'BTC' → b'BTC' + 29 zero bytes.
+
+    Symbols are 1–32 ASCII letters and digits (also `.`, `_`, `-` after the first character);
+    lower case is upper-cased, as the HTTP API does. Anything else is a ValueError.
+    """
+    if not isinstance(symbol, str):
+        raise TypeError(f"asset symbol must be a str, not {type(symbol).__name__}")
+    if not symbol.isascii() or not _SYMBOL_RE.fullmatch(symbol.upper()):
+        raise ValueError(f"invalid asset symbol {symbol!r}: 1-32 ASCII letters and digits")
+    return symbol.upper().encode("ascii").ljust(32, b"\x00")
+
+
+def symbol_from_key(key: bytes | str) -> str:
+    raw = bytes.fromhex(key[2:] if key.startswith("0x") else key) if isinstance(key, str) else bytes(key)
+    return raw.rstrip(b"\x00").decode("ascii", errors="replace")
+
+
+@dataclass(frozen=True)
+class OnChainPrice:
+    price: int  # 8 decimals; 0 when the oracle has no price
+    updated_at: int  # block timestamp of the update; 0 when none
+    tx_hash: str | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.updated_at > 0
+
+
+@lru_cache(maxsize=1)
+def _artifact_text() -> str:
+    try:
+        return ARTIFACT_PATH.read_text()
+    except OSError as exc:
+        raise FileNotFoundError(
+            f"PriceOracle artifact missing at {ARTIFACT_PATH}; run `node scripts/build_contracts.mjs`"
+        ) from exc
+
+
+def load_artifact() -> dict[str, Any]:
+    """The committed compiled artifact (a fresh copy each call: callers may mutate it)."""
+    return json.loads(_artifact_text())
+
+
+class PriceOracle:
+    """Reads and (with a sender) writes one deployed PriceOracle."""
+
+    def __init__(self, chain: Chain, address: str, sender: TxSender | None = None) -> None:
+        self.chain = chain
+        self.address = to_checksum_address(address)
+        self.sender = sender
+
+    def __repr__(self) -> str:
+        return f"PriceOracle({self.address})"
+
+    async def _call(self, data: bytes) -> bytes:
+        out = await self.chain.call(self.address, data)
+        if not out:
+            raise TxFailed(f"no PriceOracle at {self.address} (empty call result)")
+        return out
+
+    async def get_price(self, symbol: str) -> OnChainPrice:
+        key = asset_key(symbol)
+        out = await self._call(_GET_PRICE + key)
+        try:
+            price, updated_at = abi_decode(["uint256", "uint64"], out)
+        except Exception as exc:  # noqa: BLE001
+            raise TxFailed(f"unexpected getPrice result from {self.address}: 0x{out.hex()}") from exc
+        return OnChainPrice(price=int(price), updated_at=int(updated_at))
+
+    async def get_prices(self, symbols: Iterable[str]) -> dict[str, OnChainPrice]:
+        unique = list(dict.fromkeys(symbols))
+        results = await asyncio.gather(*(self.get_price(s) for s in unique))
+        return dict(zip(unique, results))
+
+    async def updater(self) -> str:
+        return to_checksum_address(abi_decode(["address"], await self._call(_UPDATER))[0])
+
+    async def owner(self) -> str:
+        return to_checksum_address(abi_decode(["address"], await self._call(_OWNER))[0])
+
+    @staticmethod
+    def encode_set_prices(prices: Mapping[str, int]) -> bytes:
+        keys, values = [], []
+        for symbol, price in prices.items():
+            if isinstance(price, bool) or not isinstance(price, int):
+                raise TypeError(f"price of {symbol} must be an int with {PRICE_DECIMALS} decimals, not {price!r}")
+            if price < 0 or price > UINT192_MAX:
+                raise ValueError(f"price of {symbol} out of range: {price}")
+            keys.append(asset_key(symbol))
+            values.append(price)
+        return _SET_PRICES + abi_encode(["bytes32[]", "uint256[]"], [keys, values])
+
+    def _require_sender(self) -> TxSender:
+        if self.sender is None:
+            raise RuntimeError("this PriceOracle is read-only: pass a TxSender to write")
+        return self.sender
+
+    async def set_prices(self, prices: Mapping[str, int], gas: int | None = None) -> TxResult:
+        """One `setPrices` transaction for the whole batch. TxReverted / TxFailed on failure."""
+        data = self.encode_set_prices(prices)
+        return await self._require_sender().send(self.address, data, gas=gas)
+
+    async def set_updater(self, updater: str, gas: int | None = None) -> TxResult:
+        data = _SET_UPDATER + abi_encode(["address"], [to_checksum_address(updater)])
+        return await self._require_sender().send(self.address, data, gas=gas)
+
+    async def code_exists(self) -> bool:
+        try:
+            code = await self.chain.w3.eth.get_code(self.address)
+        except Exception as exc:  # noqa: BLE001
+            raise to_chain_error(exc) from exc
+        return len(code) > 0
+
+    async def latest_updates(
+        self, symbols: Iterable[str], from_block: int = 0, block_range: int = LOG_BLOCK_RANGE
+    ) -> dict[str, OnChainPrice]:
+        """The newest PriceUpdated event per symbol (price, updatedAt and txHash), from the logs.
+
+        Scans backwards from the latest block in windows of `block_range` blocks and stops as
+        soon as every symbol was found, so a long-lived chain costs few queries.
+        """
+        wanted = {"0x" + asset_key(s).hex(): s for s in dict.fromkeys(symbols)}
+        found: dict[str, OnChainPrice] = {}
+        if not wanted:
+            return found
+        w3 = self.chain.w3
+        try:
+            latest = int(await w3.eth.block_number)
+            hi = latest
+            while hi >= from_block and len(found) < len(wanted):
+                lo = max(from_block, hi - block_range + 1)
+                missing = [k for k, s in wanted.items() if s not in found]
+                logs = await w3.eth.get_logs(
+                    {
+                        "address": self.address,
+                        "fromBlock": lo,
+                        "toBlock": hi,
+                        "topics": [PRICE_UPDATED_TOPIC, missing],
+                    }
+                )
+                for entry in sorted(logs, key=lambda e: (int(e["blockNumber"]), int(e["logIndex"])), reverse=True):
+                    topic = "0x" + bytes(entry["topics"][1]).hex()
+                    symbol = wanted.get(topic)
+                    if symbol is None or symbol in found:
+                        continue
+                    price, updated_at = abi_decode(["uint256", "uint64"], bytes(entry["data"]))
+                    found[symbol] = OnChainPrice(
+                        price=int(price), updated_at=int(updated_at), tx_hash="0x" + bytes(entry["transactionHash"]).hex()
+                    )
+                hi = lo - 1
+        except Exception as exc:  # noqa: BLE001
+            raise to_chain_error(exc) from exc
+        return found
+
+    async def last_update_tx_hashes(self, symbols: Iterable[str], from_block: int = 0) -> dict[str, str]:
+        """symbol → hash of the transaction that set its current on-chain price (symbols never set are absent)."""
+        updates = await self.latest_updates(symbols, from_block=from_block)
+        return {s: u.tx_hash for s, u in updates.items() if u.tx_hash}
+
+
+def deploy_data(updater: str) -> bytes:
+    artifact = load_artifact()
+    bytecode = bytes.fromhex(artifact["bytecode"].removeprefix("0x"))
+    return bytecode + abi_encode(["address"], [to_checksum_address(updater)])
+
+
+async def deploy_oracle(chain: Chain, deployer: TxSender, updater: str) -> str:
+    """Deploy the committed PriceOracle artifact; returns its checksum address."""
+    result = await deployer.send(None, deploy_data(updater))
+    if not result.contract_address:
+        raise TxFailed("deployment receipt has no contract address", result.tx_hash)
+    return result.contract_address
