@@ -37,9 +37,14 @@ class PriceSource(Protocol):
         """8-decimal prices by symbol; 0 for a symbol without a price."""
         ...
 
+    async def close(self) -> None: ...
+
 
 class StaticPrices:
     on_chain = False
+
+    async def close(self) -> None:
+        return None
 
     def __init__(self, prices: dict[str, int] | None = None) -> None:
         self.table: dict[str, int] = dict(prices or {})
@@ -65,44 +70,64 @@ class OraclePrices:
     def __init__(self, rpc_url: str, oracle_address: str) -> None:
         self.rpc_url = rpc_url
         self.oracle_address = oracle_address
-        self._reader: Any = None
+        self._reader: _Reader | None = None
 
     async def get_prices(self, symbols: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(symbols))
         try:
-            reader = await self._get_reader()
-            values = await asyncio.gather(*(reader(symbol) for symbol in wanted))
-        except PriceUnavailable:
-            raise
+            reader = await self._current_reader()
+            values = await asyncio.gather(*(reader.read(symbol) for symbol in wanted))
         except Exception as exc:  # web3 raises many types for a chain that is down
-            raise PriceUnavailable(f"price oracle unreachable: {type(exc).__name__}") from None
+            raise PriceUnavailable(f"Price oracle unreachable: {type(exc).__name__}") from None
         return dict(zip(wanted, values, strict=True))
 
-    async def _get_reader(self) -> Any:
+    async def close(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await reader.close()
+
+    async def _current_reader(self) -> "_Reader":
+        # An async web3 session belongs to the event loop that opened it; a restarted server has a new one.
+        loop = asyncio.get_running_loop()
+        if self._reader is not None and self._reader.loop is not loop:
+            self._reader = None
         if self._reader is None:
-            self._reader = await _shared_evm_reader(self.rpc_url, self.oracle_address) or _web3_reader(
-                self.rpc_url, self.oracle_address
-            )
+            self._reader = await _open_reader(self.rpc_url, self.oracle_address, loop)
         return self._reader
 
 
-async def _shared_evm_reader(rpc_url: str, oracle_address: str) -> Any:
-    """The project's own oracle adapter, when the EVM package provides it."""
+class _Reader:
+    def __init__(self, loop: asyncio.AbstractEventLoop, read: Any, close: Any = None) -> None:
+        self.loop = loop
+        self.read = read
+        self._close = close
+
+    async def close(self) -> None:
+        if self._close is not None:
+            await self._close()
+
+
+async def _open_reader(rpc_url: str, oracle_address: str, loop: asyncio.AbstractEventLoop) -> _Reader:
+    """The project's own oracle adapter (shared.evm) when present, else a minimal getPrice reader."""
     try:
-        from shared.evm.chain import Chain  # type: ignore[import-not-found]
-        from shared.evm.oracle import PriceOracle  # type: ignore[import-not-found]
+        from shared.evm.chain import Chain
+        from shared.evm.oracle import PriceOracle
     except ImportError:
-        return None
+        return _web3_reader(rpc_url, oracle_address, loop)
     chain = await _call(Chain.connect, rpc_url)
     oracle = PriceOracle(chain, oracle_address)
 
     async def read(symbol: str) -> int:
         return int((await _call(oracle.get_price, symbol.upper())).price)
 
-    return read
+    async def close() -> None:
+        if hasattr(chain, "close"):
+            await _call(chain.close)
+
+    return _Reader(loop, read, close)
 
 
-def _web3_reader(rpc_url: str, oracle_address: str) -> Any:
+def _web3_reader(rpc_url: str, oracle_address: str, loop: asyncio.AbstractEventLoop) -> _Reader:
     from web3 import Web3
 
     web3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 5}))
@@ -112,7 +137,7 @@ def _web3_reader(rpc_url: str, oracle_address: str) -> Any:
         price, _updated_at = await asyncio.to_thread(contract.functions.getPrice(asset_key(symbol)).call)
         return int(price)
 
-    return read
+    return _Reader(loop, read)
 
 
 async def _call(function: Any, *args: Any) -> Any:

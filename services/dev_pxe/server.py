@@ -73,6 +73,7 @@ class DevPxe:
             "dev_setPrices": self.dev_set_prices,
             "dev_setLatency": self.dev_set_latency,
             "dev_seedDemo": self.dev_seed_demo,
+            "dev_mineBlock": self.dev_mine_block,
         }
 
     def now(self) -> int:
@@ -88,6 +89,7 @@ class DevPxe:
                 yield
             finally:
                 await self.stop_blocks()
+                await self.prices.close()
 
         return Starlette(
             routes=[Route("/", self.http_rpc, methods=["POST"]), Route("/status", self.http_status, methods=["GET"])],
@@ -321,6 +323,11 @@ class DevPxe:
         if escrows > MAX_BULK_ESCROWS:
             raise InvalidInput(f"escrows must be at most {MAX_BULK_ESCROWS}")
         return await seed_demo(self.state, self.prices, escrows, bool(options.get("registered", False)))
+
+    async def dev_mine_block(self, params: list[Any]) -> int:
+        """Mines the pending txs now (for tests run with block_time=0, where no block comes by itself)."""
+        _arity(params, 0)
+        return await self.produce_block()
 
     def _loan_epoch(self, value: Any) -> int:
         return current_epoch_end(self.now()) if value is None else _amount(value, "loanEpoch")
