@@ -46,7 +46,6 @@ def underwater_position(pxe: RunningDevPxe, liquidator: str) -> tuple[str, str, 
 
 
 async def test_prices_are_checked_against_the_price_oracle_on_chain(local_chain, evm) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("shared.evm.oracle")
     await evm.oracle.set_prices({"ETH": ETH, "USDC": USDC})
     async with running_dev_pxe(block_time=0, rpc_url=local_chain.url, oracle_address=evm.oracle.address) as pxe:
         async with PxeClient(pxe.url, timeout=5) as client:
@@ -68,6 +67,19 @@ async def test_prices_are_checked_against_the_price_oracle_on_chain(local_chain,
             pxe.admin.mine_block()
             receipt = await client.wait_for_receipt(late, timeout=5, poll_interval=0.02)
             assert (receipt.status, receipt.error) == ("reverted", "Price mismatch")
+
+
+async def test_an_unreachable_oracle_blocks_liquidations_instead_of_guessing() -> None:
+    from shared.evm.local import free_port
+
+    dead_chain = f"http://127.0.0.1:{free_port()}"
+    async with running_dev_pxe(block_time=0, rpc_url=dead_chain, oracle_address="0x" + "ab" * 20) as pxe:
+        async with PxeClient(pxe.url, timeout=10) as client:
+            liquidator = await client.register_account(to_field(0xDEAD))
+            escrow, pool, usdc = underwater_position(pxe, liquidator)
+            with pytest.raises(PxeReverted, match="Price oracle unreachable"):
+                await liquidate(client, escrow, pool, usdc, liquidator, 1_000 * UNIT, (ETH, USDC), nonce=1)
+            assert pxe.state.pending == []
 
 
 async def test_block_producer_mines_pending_txs() -> None:

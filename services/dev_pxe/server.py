@@ -53,6 +53,7 @@ class DevPxe:
         self.clock = clock
         self.calls: Counter[str] = Counter()  # requests per method, for tests and benchmarks
         self._blocks: asyncio.Task[None] | None = None
+        self._prices_down = False  # log an outage once, not every block
         self.methods: dict[str, Handler] = {
             "node_isReady": self.node_is_ready,
             "node_getBlockNumber": self.node_get_block_number,
@@ -161,8 +162,13 @@ class DevPxe:
         try:
             prices = await self.prices.get_prices(symbols) if symbols else {}
         except PriceUnavailable as exc:
-            log.warning("Dev PXE block delayed", reason=str(exc), pending=len(batch))
+            if not self._prices_down:
+                log.warning("Dev PXE blocks delayed", reason=str(exc), pending=len(batch))
+            self._prices_down = True
             return self.state.block_number
+        if self._prices_down and symbols:
+            log.info("Dev PXE blocks resumed", pending=len(batch))
+            self._prices_down = False
         block = self.state.seal_block(batch, prices, self.now())
         for tx in batch:
             log.info("Dev PXE transaction mined", txHash=tx.hash, status=tx.status, error=tx.error, blockNumber=block)
