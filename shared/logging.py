@@ -60,7 +60,8 @@ def configure_logging(service: str, level: str = "info", fmt: str = "json") -> N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        # No file bound here: each line goes to the sys.stdout of its moment (pytest swaps it).
+        logger_factory=structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
     # uvicorn and httpx log through stdlib; keep them quiet and off stdout's JSON stream.
