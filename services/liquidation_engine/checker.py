@@ -65,6 +65,7 @@ class Checker:
         self._wake = asyncio.Event()
         self._done = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._monitor_ok: bool | None = None
         executor.on_settled = self.poke
 
@@ -91,14 +92,21 @@ class Checker:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="liquidation-check")
 
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let a running check finish (within `grace`) rather than cutting a request in half."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except (TimeoutError, asyncio.CancelledError, Exception):
+            task.cancel()
             try:
-                await self._task
+                await task
             except (asyncio.CancelledError, Exception):
                 pass
-            self._task = None
 
     async def _loop(self) -> None:
         next_sweep = time.monotonic()
@@ -109,6 +117,8 @@ class Checker:
             except TimeoutError:
                 pass
             self._wake.clear()
+            if self._stopping:
+                return
             sweep = time.monotonic() >= next_sweep
             if sweep:
                 next_sweep = time.monotonic() + self.sweep_interval

@@ -5,15 +5,22 @@ An oracle price older than 2 x PRICE_HEARTBEAT (or missing) is not used for any 
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
+import httpx
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector
+
+from shared.evm.oracle import asset_key
+from shared.http import make_client
 from shared.logging import get_logger
 
 log = get_logger()
+
+GET_PRICE_SELECTOR = function_signature_to_4byte_selector("getPrice(bytes32)")
 
 
 class PricesUnavailable(Exception):
@@ -32,42 +39,50 @@ class PriceReader(Protocol):
     async def close(self) -> None: ...
 
 
-class ChainOracleReader:
-    """Reads PriceOracle.getPrice through shared.evm, connecting lazily (the chain may come up later)."""
+class RpcOracleReader:
+    """PriceOracle.getPrice for every wanted asset in ONE batched JSON-RPC `eth_call` request.
 
-    def __init__(self, rpc_url: str, address: str) -> None:
+    Encoding comes from the web3 stack (eth-utils selector, eth-abi, shared.evm's asset key); the
+    transport is a persistent httpx connection rather than web3's async provider, whose process-wide
+    session lock can stay held forever when a call is cancelled mid-way (a wait_for timeout, a
+    shutdown), after which every web3 call in the process hangs. A check must never hang on that.
+    """
+
+    def __init__(self, rpc_url: str, address: str, timeout: float = 5.0, client: httpx.AsyncClient | None = None) -> None:
         self.rpc_url = rpc_url
-        self.address = address
-        self._chain: Any = None
-        self._oracle: Any = None
-
-    async def _get_oracle(self) -> Any:
-        if not self.address:
-            raise PricesUnavailable("no ORACLE_ADDRESS configured")
-        if self._oracle is None:
-            from shared.evm.chain import Chain
-            from shared.evm.oracle import PriceOracle
-
-            self._chain = await _maybe_await(Chain.connect(self.rpc_url))
-            self._oracle = PriceOracle(self._chain, self.address)
-        return self._oracle
+        self.address = address.lower()
+        self._owns = client is None
+        self._http = client or make_client(timeout=timeout)
 
     async def read(self, symbols: list[str]) -> dict[str, OraclePrice]:
+        if not self.address:
+            raise PricesUnavailable("no ORACLE_ADDRESS configured")
+        batch = [
+            {"jsonrpc": "2.0", "id": i, "method": "eth_call",
+             "params": [{"to": self.address, "data": "0x" + (GET_PRICE_SELECTOR + asset_key(s)).hex()}, "latest"]}
+            for i, s in enumerate(symbols)
+        ]
         try:
-            oracle = await self._get_oracle()
-            raw = await _maybe_await(oracle.get_prices(symbols))
-        except PricesUnavailable:
-            raise
-        except Exception as exc:  # web3 raises many types for a chain that is down
-            self._oracle = None
-            raise PricesUnavailable(f"oracle read failed: {type(exc).__name__}") from None
-        return {s: OraclePrice(int(p.price), int(p.updated_at)) for s, p in raw.items()}
+            response = await self._http.post(self.rpc_url, json=batch)
+            answers = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise PricesUnavailable(f"chain unreachable at {self.rpc_url}: {type(exc).__name__}") from None
+        if response.status_code != 200 or not isinstance(answers, list):
+            raise PricesUnavailable(f"chain answered eth_call with HTTP {response.status_code}")
+        by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
+        out: dict[str, OraclePrice] = {}
+        for i, symbol in enumerate(symbols):
+            answer = by_id.get(i) or {}
+            raw = answer.get("result")
+            if not isinstance(raw, str) or len(raw) < 2 + 128:
+                raise PricesUnavailable(f"oracle getPrice({symbol}) failed: {answer.get('error') or 'empty result'}")
+            price, updated_at = abi_decode(["uint256", "uint64"], bytes.fromhex(raw[2:]))
+            out[symbol] = OraclePrice(int(price), int(updated_at))
+        return out
 
     async def close(self) -> None:
-        chain, self._chain, self._oracle = self._chain, None, None
-        close = getattr(chain, "close", None)
-        if close is not None:
-            await _maybe_await(close())
+        if self._owns:
+            await self._http.aclose()
 
 
 class StaticPrices:
@@ -116,7 +131,3 @@ class OraclePrices:
             else:
                 usable[symbol] = price.price
         return PriceSnapshot(usable, stale, missing)
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value

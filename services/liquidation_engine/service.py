@@ -12,7 +12,7 @@ from services.liquidation_engine.checker import Checker
 from services.liquidation_engine.executor import Executor, ExecutorConfig
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.mirror import MonitorClient, MonitorUnavailable, PositionMirror
-from services.liquidation_engine.oracle_prices import ChainOracleReader, OraclePrices, PriceReader
+from services.liquidation_engine.oracle_prices import RpcOracleReader, OraclePrices, PriceReader
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from shared.db import Database
 from shared.http import backoff_delay
@@ -38,7 +38,7 @@ class LiquidationEngine:
         self._owns_monitor = monitor is None
         self.monitor = monitor or MonitorClient(settings.note_monitor_url, settings.api_keys[0])
         self.mirror = PositionMirror(self.monitor, settings.monitor_page_size)
-        self.prices = OraclePrices(price_reader or ChainOracleReader(settings.rpc_url, settings.oracle_address),
+        self.prices = OraclePrices(price_reader or RpcOracleReader(settings.rpc_url, settings.oracle_address),
                                    settings.stale_after, clock)
         self.cooldowns = Cooldowns(settings.cooldown_base, settings.cooldown_max)
         self.rereads = Rereads()

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
+from shared.pxe.fields import to_field
 from shared.settings import ServiceSettings
 
 # A fixed development-only liquidator secret, so the local run's demo can fund one known account.
@@ -37,11 +38,16 @@ class LiquidationEngineSettings(ServiceSettings):
         if self.environment == "development":
             if not self.liquidator_private_key.get_secret_value():
                 self.liquidator_private_key = SecretStr(DEV_LIQUIDATOR_KEY)
-            return self
-        if not self.oracle_address:
-            raise ValueError("ORACLE_ADDRESS is required in production")
-        if not self.liquidator_private_key.get_secret_value():
-            raise ValueError("LIQUIDATOR_PRIVATE_KEY is required in production")
+        else:
+            if not self.oracle_address:
+                raise ValueError("ORACLE_ADDRESS is required in production")
+            if not self.liquidator_private_key.get_secret_value():
+                raise ValueError("LIQUIDATOR_PRIVATE_KEY is required in production")
+        try:
+            to_field(self.liquidator_private_key.get_secret_value())
+        except ValueError:
+            # The message never repeats the value.
+            raise ValueError("LIQUIDATOR_PRIVATE_KEY must be a field element: 0x and up to 64 hex digits, below 2**254") from None
         return self
 
     @property
