@@ -1,0 +1,153 @@
+"""End to end: the three services as real processes on loopback, a real local EVM, the development
+PXE, and CoinMarketCap as a fake server, driven over HTTP the way RUNBOOK.md tells operators to."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from scripts.local_suite import LocalSuite, SuiteConfig, free_ports
+from shared import money
+from tests.fixtures.fake_cmc import FakeCoinMarketCap
+
+CMC_KEY = "e2e-cmc-key-3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c"
+PRICES = {"BTC": "97000", "ETH": "3400", "USDC": "1"}
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Iterator[LocalSuite]:
+    cmc = FakeCoinMarketCap(CMC_KEY)
+    cmc.set(**PRICES)
+    cmc.start()
+    config = SuiteConfig(state_dir=tmp_path / "state", log_dir=tmp_path / "logs", log_format="json", ports=free_ports(),
+                         poll_interval=1, sync_interval=1, sweep_interval=2, crash_probability=0)
+    config.extra_env["price-service"] = {"CMC_API_KEY": CMC_KEY, "CMC_BASE_URL": cmc.url}
+    config.extra_env["liquidation-engine"] = {"COOLDOWN_BASE": "2"}
+    running = LocalSuite(config)
+    running.cmc = cmc  # type: ignore[attr-defined]
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.stop_all()
+        cmc.stop()
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 45, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def log_events(suite: LocalSuite, service: str, event: str) -> list[dict[str, Any]]:
+    assert suite.config.log_dir is not None
+    path = suite.config.log_dir / f"{service}.log"
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == event]
+
+
+class Api:
+    def __init__(self, suite: LocalSuite) -> None:
+        self.suite = suite
+        self.headers = {"X-API-Key": suite.config.api_key}
+
+    def get(self, service: str, path: str, **kw: Any) -> httpx.Response:
+        return httpx.get(f"{self.suite.url(service)}{path}", headers=kw.pop("headers", self.headers), timeout=10, **kw)
+
+    def positions(self) -> dict[str, dict[str, Any]]:
+        body = self.get("note-monitor", "/positions", params={"limit": 1000}).json()
+        return {p["escrow"]: p for p in body["positions"]}
+
+    def liquidations(self) -> list[dict[str, Any]]:
+        return self.get("liquidation-engine", "/liquidations", params={"limit": 500}).json()["liquidations"]
+
+    def onchain(self) -> dict[str, int]:
+        prices = self.get("price-service", "/prices").json()["prices"]
+        return {p["asset"]: _units(p["onChain"]["price"]) for p in prices if p["onChain"]}
+
+
+def _units(price: str) -> int:
+    from shared.units import parse_price
+
+    return parse_price(price)
+
+
+def unhealthy(positions: dict[str, dict[str, Any]], prices: dict[str, int]) -> set[str]:
+    now = int(time.time())
+    out = set()
+    for escrow, p in positions.items():
+        debt = money.total_debt(int(p["debtPrincipal"]), int(p["debtEpoch"]), now)
+        if money.is_liquidatable(int(p["collateralAmount"]), prices[p["collateralAsset"]], int(p["liquidationThresholdBps"]),
+                                 debt, prices[p["debtAsset"]]):
+            out.add(escrow)
+    return out
+
+
+def test_crash_liquidates_exactly_the_unhealthy_and_restarts_lose_nothing(suite: LocalSuite) -> None:
+    api = Api(suite)
+    wait_until(lambda: len(api.positions()) == 8 and len(api.onchain()) == 3, what="positions synced and prices on-chain")
+    wait_until(lambda: api.get("liquidation-engine", "/health").json()["positionsTracked"] == 8, what="engine mirror")
+    assert api.liquidations() == []
+
+    # A wrong key is refused and logged, without the key.
+    wrong = {"X-API-Key": "wrong-" + suite.config.api_key}
+    assert api.get("note-monitor", "/positions", headers=wrong).status_code == 401
+    r = httpx.post(f"{suite.url('liquidation-engine')}/price-update", json={"updates": []}, headers=wrong, timeout=10)
+    assert r.status_code == 401 and r.json() == {"error": "Unauthorized"}
+    seen = log_events(suite, "note-monitor", "Unauthorized")
+    assert seen and seen[-1]["path"] == "/positions" and suite.config.api_key not in json.dumps(seen)
+
+    # ETH falls 10 %: exactly the positions that are then unhealthy are liquidated, and shrink.
+    before = api.positions()
+    crashed = {**api.onchain(), "ETH": 3060 * 10**8}
+    expected = unhealthy(before, crashed)
+    assert expected and len(expected) < len(before)
+    suite.cmc.set(ETH="3060")  # type: ignore[attr-defined]
+    done = wait_until(lambda: {x["escrow"] for x in api.liquidations() if x["status"] == "succeeded"} >= expected
+                      and api.liquidations(), what="liquidations")
+    assert {x["escrow"] for x in done} == expected
+    assert {x["escrow"] for x in log_events(suite, "liquidation-engine", "Liquidation executed successfully")} == expected
+
+    def shrunk() -> bool:
+        now = api.positions()
+        return all(int(now[e]["collateralAmount"]) < int(before[e]["collateralAmount"]) for e in expected)
+
+    wait_until(shrunk, what="liquidated positions to shrink")
+    after = api.positions()
+    for escrow in set(before) - expected:
+        assert after[escrow]["collateralAmount"] == before[escrow]["collateralAmount"]
+    # A partial liquidation may leave a position still below 1.0: it is liquidated again until healthy.
+    wait_until(lambda: not unhealthy(api.positions(), api.onchain()), what="every position healthy again")
+    wait_until(lambda: all(x["status"] != "submitted" for x in api.liquidations()), what="receipts resolved")
+    assert {x["escrow"] for x in api.liquidations()} == expected
+
+    # kill -9 each service in turn: nothing registered or recorded is lost, nothing is repeated.
+    record = {x["id"]: x["status"] for x in api.liquidations()}
+    tx_hashes = [x["txHash"] for x in api.liquidations()]
+    assert len(set(tx_hashes)) == len(tx_hashes)
+    for name in ("liquidation-engine", "note-monitor", "price-service"):
+        suite.stop_service(name, kill=True)
+        suite.start_service(name)
+        assert api.get("price-service", "/assets").json()["count"] == 3
+        assert api.get("note-monitor", "/escrows").json()["count"] == 8
+        assert wait_until(lambda: len(api.positions()) == 8, what="positions after restart")
+        assert {x["id"]: x["status"] for x in api.liquidations()} == record
+    time.sleep(2 * suite.config.sweep_interval + 1)  # a couple of sweeps after the last restart
+    assert {x["id"]: x["status"] for x in api.liquidations()} == record
+    succeeded = [i for i, status in record.items() if status == "succeeded"]
+    assert len(log_events(suite, "liquidation-engine", "Liquidation executed successfully")) == len(succeeded), record
+    # The price service read the on-chain prices back after its restart: each asset went on-chain
+    # as "initial" once, in the first run, never again.
+    initial = [a for e in log_events(suite, "price-service", "Price updated on-chain")
+               for a, reason in e["reasons"].items() if reason == "initial"]
+    assert sorted(initial) == ["BTC", "ETH", "USDC"]
