@@ -38,6 +38,9 @@ def create_service_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await service.start()
         log.info("Service started", port=settings.port, version=VERSION, settings=settings.masked())
+        if settings.api_key_generated:
+            log.warning("API key generated", reason="LIQUIDATION_API_KEY is not set; development only",
+                        hint="set LIQUIDATION_API_KEY to call the authenticated endpoints")
         try:
             yield
         finally:

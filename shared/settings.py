@@ -11,7 +11,7 @@ import sys
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.logging import register_secret
@@ -67,7 +67,7 @@ class ServiceSettings(BaseSettings):
     liquidation_engine_url: str = ""
     max_body_bytes: int = Field(64 * 1024, ge=1024)
 
-    api_key_generated: bool = False
+    _api_key_generated: bool = PrivateAttr(default=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -101,13 +101,17 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("LIQUIDATION_API_KEY is required in production")
             generated = secrets.token_urlsafe(48)
             self.liquidation_api_key = SecretStr(generated)
-            self.api_key_generated = True
+            self._api_key_generated = True
             return
         for key in keys:
             if len(key) < MIN_API_KEY_LENGTH:
                 raise ValueError(f"LIQUIDATION_API_KEY: every key must be at least {MIN_API_KEY_LENGTH} characters")
             if looks_like_placeholder(key):
                 raise ValueError("LIQUIDATION_API_KEY: a placeholder key is not accepted; generate one with scripts/generate_api_key.py")
+
+    @property
+    def api_key_generated(self) -> bool:
+        return self._api_key_generated
 
     @property
     def api_keys(self) -> list[str]:
