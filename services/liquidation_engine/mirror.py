@@ -29,8 +29,9 @@ class MonitorUnavailable(Exception):
 class MonitorClient:
     """GET /positions and POST /sync of the note monitor, with the API key."""
 
-    def __init__(self, base_url: str, api_key: str, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, base_url: str, api_key: str, client: httpx.AsyncClient | None = None, attempts: int = 3) -> None:
         self.base_url = base_url.rstrip("/")
+        self.attempts = attempts
         self._headers = {"X-API-Key": api_key}
         self._owns = client is None
         self._http = client or make_client(timeout=15.0)
@@ -41,7 +42,8 @@ class MonitorClient:
             params["sinceVersion"] = since_version
         try:
             response = await request_with_retry(
-                self._http, "GET", f"{self.base_url}/positions", params=params, headers=self._headers
+                self._http, "GET", f"{self.base_url}/positions", params=params, headers=self._headers,
+                attempts=self.attempts,
             )
         except Exception as exc:
             raise MonitorUnavailable(f"note monitor unreachable: {type(exc).__name__}") from None
