@@ -51,12 +51,14 @@ class Logs(io.StringIO):
 
 
 @pytest.fixture
-def logs() -> Logs:
+def logs() -> Iterator[Logs]:
     """The monitor's JSON log lines, in a buffer of their own that outlives pytest's capture."""
+    previous = structlog.get_config()
     configure_logging("note-monitor")
     buffer = Logs()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=buffer))
-    return buffer
+    yield buffer
+    structlog.configure(**previous)
 
 
 @pytest.fixture(scope="module")
