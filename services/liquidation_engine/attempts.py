@@ -8,11 +8,12 @@ happened, so it is marked failed and its escrow must be re-read before it can be
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from services.liquidation_engine.models import Base, LiquidationRow
 from shared.db import Database
@@ -40,6 +41,8 @@ class AttemptStore:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self._clock = clock
+        self._hashes: list[tuple[int, str, asyncio.Future[None]]] = []
+        self._hash_writer: asyncio.Task[None] | None = None
 
     def now(self) -> int:
         return int(self._clock())
@@ -47,29 +50,50 @@ class AttemptStore:
     async def init(self) -> None:
         await self.db.create_all(Base.metadata)
 
-    def _row(self, plan: Plan, status: str, error: str | None = None) -> LiquidationRow:
-        now = self.now()
-        return LiquidationRow(
-            escrow=plan.escrow, status=status, health_factor=plan.health_factor, repay_amount=str(plan.repay),
-            collateral_seized=str(plan.seized), collateral_price=str(plan.collateral_price),
-            debt_price=str(plan.debt_price), tx_hash=None, error=error, created_at=now, updated_at=now,
-        )
+    def _values(self, plan: Plan, status: str, error: str | None, now: int) -> dict[str, object]:
+        return {
+            "escrow": plan.escrow, "status": status, "health_factor": plan.health_factor, "repay_amount": str(plan.repay),
+            "collateral_seized": str(plan.seized), "collateral_price": str(plan.collateral_price),
+            "debt_price": str(plan.debt_price), "tx_hash": None, "error": error, "created_at": now, "updated_at": now,
+        }
 
     async def add(self, plans: list[Plan], status: str = "submitted", errors: list[str | None] | None = None) -> list[int]:
-        """Insert several attempts in one transaction (one disk sync for a whole check)."""
+        """Insert several attempts in one transaction (one disk sync for a whole check); their ids in order."""
         if not plans:
             return []
-        rows = [self._row(p, status, errors[i] if errors else None) for i, p in enumerate(plans)]
+        now = self.now()
+        values = [self._values(p, status, errors[i] if errors else None, now) for i, p in enumerate(plans)]
         async with self.db.transaction() as session:
-            session.add_all(rows)
-            await session.flush()
-            return [r.id for r in rows]
+            result = await session.execute(
+                insert(LiquidationRow).returning(LiquidationRow.id, sort_by_parameter_order=True), values
+            )
+            return [int(i) for i in result.scalars()]
 
     async def set_tx_hash(self, attempt_id: int, tx_hash: str) -> None:
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(LiquidationRow).where(LiquidationRow.id == attempt_id).values(tx_hash=tx_hash, updated_at=self.now())
-            )
+        """Durably record a sent transaction's hash. Hashes arriving together share one transaction."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._hashes.append((attempt_id, tx_hash, done))
+        if self._hash_writer is None or self._hash_writer.done():
+            self._hash_writer = asyncio.create_task(self._write_hashes(), name="attempt-hash-writer")
+        await done
+
+    async def _write_hashes(self) -> None:
+        while self._hashes:
+            batch, self._hashes = self._hashes, []
+            now = self.now()
+            try:
+                async with self.db.transaction() as session:
+                    await session.execute(
+                        update(LiquidationRow), [{"id": i, "tx_hash": h, "updated_at": now} for i, h, _ in batch]
+                    )
+            except Exception as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     async def finish(self, attempt_id: int, status: str, error: str | None = None) -> None:
         async with self.db.transaction() as session:

@@ -117,7 +117,12 @@ class Executor:
         for job, attempt_id in zip(jobs, ids, strict=True):
             job.attempt_id = attempt_id
             self.reserved[job.finding.position.debt_token] = self.reserved.get(job.finding.position.debt_token, 0) + job.plan.repay
-        sent = await asyncio.gather(*(self._send_bounded(job, accepted_at) for job in jobs))
+        # Receipts are polled only once the whole batch is out: polling earlier would compete with the sends.
+        all_sent = asyncio.Event()
+        try:
+            sent = await asyncio.gather(*(self._send_bounded(job, accepted_at, all_sent) for job in jobs))
+        finally:
+            all_sent.set()
         return sum(1 for s in sent if s)
 
     def _budget(self, findings: list[Finding], available: dict[str, int]) -> tuple[list[Job], list[tuple[Job, str]]]:
@@ -151,11 +156,11 @@ class Executor:
                 log.warning("Liquidation skipped", escrow=job.plan.escrow, reason=reason,
                             healthFactor=job.plan.health_factor, retryInSeconds=delay)
 
-    async def _send_bounded(self, job: Job, accepted_at: float | None) -> bool:
+    async def _send_bounded(self, job: Job, accepted_at: float | None, all_sent: asyncio.Event) -> bool:
         async with self._send_slots:
-            return await self._send(job, accepted_at)
+            return await self._send(job, accepted_at, all_sent)
 
-    async def _send(self, job: Job, accepted_at: float | None) -> bool:
+    async def _send(self, job: Job, accepted_at: float | None, all_sent: asyncio.Event) -> bool:
         position, plan = job.finding.position, job.plan
         assert self.liquidator is not None
         nonce = secrets.randbits(NONCE_BITS)
@@ -179,14 +184,15 @@ class Executor:
             return False
         if accepted_at is not None:
             self.metrics.reaction_latency.observe(max(0.0, time.monotonic() - accepted_at))
-        self._spawn(self._record_and_follow(job, tx_hash))
+        self._spawn(self._record_and_follow(job, tx_hash, all_sent))
         return True
 
-    async def _record_and_follow(self, job: Job, tx_hash: str) -> None:
+    async def _record_and_follow(self, job: Job, tx_hash: str, all_sent: asyncio.Event) -> None:
         try:
             await self.store.set_tx_hash(job.attempt_id, tx_hash)
         except Exception as exc:  # still follow the receipt: the escrow must not stay locked
             log.error("Liquidation tx hash not recorded", escrow=job.plan.escrow, txHash=tx_hash, error=repr(exc))
+        await all_sent.wait()
         await self.follow(job.attempt_id, job.finding.position, job.plan, tx_hash)
 
     # --- receipts --------------------------------------------------------------------------
