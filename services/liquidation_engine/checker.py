@@ -10,8 +10,10 @@ one escrow at once.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from services.liquidation_engine.attempts import Cooldowns, Rereads
@@ -82,9 +84,12 @@ class Checker:
             self._accepted_at = accepted
         self._wake.set()
 
-    def poke(self) -> None:
-        """Look again soon (an attempt settled or an escrow was re-read), without a latency sample."""
-        self._pending_overflow = True
+    def poke(self, assets: tuple[str, ...] | None = None) -> None:
+        """Look again soon (an attempt settled, an escrow was re-read), without a latency sample."""
+        if assets is None or len(self._pending) + len(assets) > MAX_PENDING_ASSETS:
+            self._pending_overflow = True
+        else:
+            self._pending.update(assets)
         self._wake.set()
 
     # --- loop ----------------------------------------------------------------------------------
@@ -124,7 +129,7 @@ class Checker:
                 next_sweep = time.monotonic() + self.sweep_interval
             assets, overflow, accepted_at = self._pending, self._pending_overflow, self._accepted_at
             self._pending, self._pending_overflow, self._accepted_at = set(), False, None
-            trigger = "sweep" if sweep else "notification" if assets and not overflow else "recheck"
+            trigger = "sweep" if sweep else "notification" if accepted_at is not None else "recheck"
             try:
                 await self.check(None if sweep or overflow else assets, accepted_at, trigger)
             except asyncio.CancelledError:
@@ -145,6 +150,12 @@ class Checker:
     # --- one check -------------------------------------------------------------------------------
 
     async def check(self, assets: set[str] | None, accepted_at: float | None = None, trigger: str = "manual") -> CheckReport:
+        # A cyclic garbage collection in the middle of a burst costs tens of milliseconds with 100 000
+        # positions alive; reference counting still frees almost everything, so collect after the sends.
+        with gc_paused():
+            return await self._check(assets, accepted_at, trigger)
+
+    async def _check(self, assets: set[str] | None, accepted_at: float | None, trigger: str) -> CheckReport:
         started = time.monotonic()
         await self._refresh_positions()
         pairs = self.mirror.pairs(assets)
@@ -206,7 +217,6 @@ class Checker:
         if self._monitor_ok is False:
             log.info("Note monitor reachable", positions=len(self.mirror))
         self._monitor_ok = True
-        self.metrics.positions_tracked.set(len(self.mirror))
 
     async def _eligible(self, ordered: list[Finding]) -> list[Finding]:
         eligible: list[Finding] = []
@@ -222,8 +232,20 @@ class Checker:
         if to_reread:
             done = await asyncio.gather(*(self.executor.reread(p) for p in to_reread[:MAX_REREADS_PER_CHECK]))
             if any(done):
-                self.poke()  # evaluate the re-read positions in the next check
+                # Evaluate the re-read positions in the next check.
+                self.poke(tuple({a for p in to_reread for a in (p.collateral_asset, p.debt_asset)}))
         return eligible
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def healthy_logger(collateral_price: int, debt_price: int) -> Callable[[TrackedPosition, int], None]:

@@ -61,7 +61,7 @@ class Executor:
         self.liquidator: str | None = None
         self.in_flight: set[str] = set()
         self.reserved: dict[str, int] = {}  # debt token -> repay of sent, not yet final, transactions
-        self.on_settled: Callable[[], None] = lambda: None
+        self.on_settled: Callable[[tuple[str, ...] | None], None] = lambda assets: None
         self._send_slots = asyncio.Semaphore(config.max_concurrent)
         self._followers: set[asyncio.Task[None]] = set()
 
@@ -101,8 +101,7 @@ class Executor:
         except (PxeError, LiquidatorNotReady) as exc:
             for f in findings:
                 self.in_flight.discard(f.position.escrow)
-            log.error("Liquidation failed", escrow=None, error=f"cannot read the liquidator's balance: {exc}",
-                      healthFactor=None, escrows=len(findings))
+            log.error("Liquidator balance unavailable", error=str(exc), escrows=len(findings))
             return 0
         jobs, skipped = self._budget(findings, available)
         await self._record_skipped(skipped)
@@ -238,7 +237,7 @@ class Executor:
             if token is not None:
                 self.reserved[token] = max(0, self.reserved.get(token, 0) - plan.repay)
             self.in_flight.discard(plan.escrow)
-            self.on_settled()
+            self.on_settled((position.collateral_asset, position.debt_asset) if position else None)
 
     async def _failed(self, job: Job, error: str, *, reread: bool) -> None:
         plan = job.plan
