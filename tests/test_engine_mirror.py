@@ -1,0 +1,77 @@
+"""The engine's position copy: one full paginated read, then only changes; a reload when the monitor's
+version goes backwards (it lost its state). The note monitor's real index serves the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.liquidation_engine.mirror import PositionMirror
+from services.note_monitor.domain import Position, Removed
+from services.note_monitor.positions import PositionIndex
+from services.note_monitor.schemas import position_out
+
+
+def addr(n: int) -> str:
+    return f"0x{n:064x}"
+
+
+class IndexMonitor:
+    """Answers GET /positions from a real note-monitor PositionIndex, exactly as its route does."""
+
+    def __init__(self) -> None:
+        self.index = PositionIndex()
+        self.requests: list[dict[str, Any]] = []
+
+    def put(self, n: int, amount: int = 10**18, collateral: str = "BTC") -> None:
+        self.index.put(Position(addr(n), addr(1000), collateral, addr(2000), amount, "USDC", addr(3000), 5 * 10**20, 7,
+                                8000, 1_750_000_000, 1, self.index.next_version()))
+
+    async def positions(self, *, limit: int, offset: int, since_version: int | None = None) -> dict[str, Any]:
+        self.requests.append({"limit": limit, "offset": offset, "sinceVersion": since_version})
+        if since_version is None:
+            page, total = self.index.page(limit, offset)
+        else:
+            changes = self.index.since(since_version)
+            page, total = changes[offset: offset + limit], len(changes)
+        return {"positions": [position_out(p) for p in page], "total": total, "limit": limit, "offset": offset,
+                "version": self.index.version}
+
+
+async def test_full_read_once_then_only_changes_and_removals() -> None:
+    monitor = IndexMonitor()
+    for n in range(1, 8):
+        monitor.put(n, collateral="ETH" if n == 7 else "BTC")
+    mirror = PositionMirror(monitor, page_size=3)  # type: ignore[arg-type]
+    await mirror.refresh()
+    assert len(mirror) == 7 and mirror.version == 7
+    assert [r["sinceVersion"] for r in monitor.requests] == [None, None, None, 7]
+    assert mirror.pairs({"ETH"}) == [("ETH", "USDC")] and len(mirror.pairs()) == 2
+    assert mirror.count(("BTC", "USDC")) == 6
+
+    monitor.requests.clear()
+    monitor.put(2, amount=5)
+    monitor.index.remove(Removed(addr(7), "ETH", "USDC", monitor.index.next_version()))
+    assert await mirror.refresh() == 2
+    assert monitor.requests == [{"limit": 3, "offset": 0, "sinceVersion": 7}]
+    assert mirror.get(addr(2)).collateral_amount == 5 and mirror.get(addr(7)) is None  # type: ignore[union-attr]
+    assert mirror.pairs({"ETH"}) == [] and mirror.version == 9
+
+    monitor.requests.clear()
+    assert await mirror.refresh() == 0 and len(monitor.requests) == 1
+
+
+async def test_a_monitor_that_lost_its_state_is_read_again_in_full() -> None:
+    monitor = IndexMonitor()
+    for n in range(1, 6):
+        monitor.put(n)
+    mirror = PositionMirror(monitor, page_size=100)  # type: ignore[arg-type]
+    await mirror.refresh()
+    assert mirror.version == 5
+
+    fresh = IndexMonitor()  # restarted without its database: version 2, other escrows
+    fresh.put(10)
+    fresh.put(11)
+    mirror.monitor = fresh  # type: ignore[assignment]
+    await mirror.refresh()
+    assert sorted(p for p in (mirror.get(addr(n)) and addr(n) for n in range(1, 12)) if p) == [addr(10), addr(11)]
+    assert mirror.version == 2 and len(mirror) == 2
