@@ -41,7 +41,7 @@ async def test_full_read_once_then_only_changes_and_removals() -> None:
     monitor = IndexMonitor()
     for n in range(1, 8):
         monitor.put(n, collateral="ETH" if n == 7 else "BTC")
-    mirror = PositionMirror(monitor, page_size=3)  # type: ignore[arg-type]
+    mirror = PositionMirror(monitor, page_size=3, settle_seconds=0)  # type: ignore[arg-type]
     await mirror.refresh()
     assert len(mirror) == 7 and mirror.version == 7
     assert [r["sinceVersion"] for r in monitor.requests] == [None, None, None, 7]
@@ -64,7 +64,7 @@ async def test_a_monitor_that_lost_its_state_is_read_again_in_full() -> None:
     monitor = IndexMonitor()
     for n in range(1, 6):
         monitor.put(n)
-    mirror = PositionMirror(monitor, page_size=100)  # type: ignore[arg-type]
+    mirror = PositionMirror(monitor, page_size=100, settle_seconds=0)  # type: ignore[arg-type]
     await mirror.refresh()
     assert mirror.version == 5
 
@@ -75,3 +75,20 @@ async def test_a_monitor_that_lost_its_state_is_read_again_in_full() -> None:
     await mirror.refresh()
     assert sorted(p for p in (mirror.get(addr(n)) and addr(n) for n in range(1, 12)) if p) == [addr(10), addr(11)]
     assert mirror.version == 2 and len(mirror) == 2
+
+
+async def test_an_entry_stored_after_its_version_was_counted_is_not_missed() -> None:
+    """The monitor takes a version, stores the position, then makes it visible: a read in between
+    reports the new version without the entry. The cursor waits until versions have settled."""
+    monitor = IndexMonitor()
+    monitor.put(1)
+    mirror = PositionMirror(monitor, page_size=100)  # type: ignore[arg-type]
+    await mirror.refresh()
+    late = monitor.index.next_version()  # counted, not yet visible
+    monitor.put(2)  # a later change, visible first
+    await mirror.refresh()
+    assert mirror.get(addr(2)) is not None and mirror.get(addr(3)) is None
+    monitor.index.put(Position(addr(3), addr(1000), "BTC", addr(2000), 7, "USDC", addr(3000), 1, 7, 8000, 1, 1, late))
+    await mirror.refresh()
+    assert mirror.get(addr(3)) is not None and mirror.get(addr(3)).collateral_amount == 7  # type: ignore[union-attr]
+    assert len(mirror) == 3

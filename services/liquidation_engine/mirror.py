@@ -9,6 +9,8 @@ pair so a price change touches only the positions holding that asset.
 from __future__ import annotations
 
 import gc
+import time
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -92,10 +94,12 @@ def parse_position(item: dict[str, Any]) -> TrackedPosition:
 
 
 class PositionMirror:
-    def __init__(self, monitor: MonitorClient, page_size: int = 5000) -> None:
+    def __init__(self, monitor: MonitorClient, page_size: int = 5000, settle_seconds: float = 5.0) -> None:
         self.monitor = monitor
         self.page_size = page_size
-        self.version = -1  # the monitor version we are current with; -1 = never loaded
+        self.settle_seconds = settle_seconds
+        self.version = -1  # the cursor: every change up to it is in our copy; -1 = never loaded
+        self._observed: deque[tuple[float, int]] = deque()  # (when, monitor version) not settled yet
         self._positions: dict[str, TrackedPosition] = {}
         self._by_pair: dict[Pair, dict[str, TrackedPosition]] = {}
         self._pairs_by_asset: dict[str, set[Pair]] = {}
@@ -163,8 +167,8 @@ class PositionMirror:
         escrow = str(item["escrow"])
         version = int(item.get("version", 0))
         current = self._positions.get(escrow)
-        if current is not None and current.version > version:
-            return  # an older view of an escrow we already know newer
+        if current is not None and current.version >= version:
+            return  # a view we already hold (replays), or an older one; our own re-read keeps its version
         if item.get("removed"):
             self.drop(escrow)
         else:
@@ -174,6 +178,7 @@ class PositionMirror:
         self._positions.clear()
         self._by_pair.clear()
         self._pairs_by_asset.clear()
+        self._observed.clear()
         self.version = -1
 
     # --- reads from the monitor ----------------------------------------------------------
@@ -207,8 +212,11 @@ class PositionMirror:
         self.clear()
         for item in fresh:
             self.apply(item)
-        # Pages were read while the monitor may have changed: replay everything since the first page.
-        self.version = start_version or 0
+        # Pages were read while the monitor may have changed: replay from the newest entry we hold, and
+        # treat the first page's version as seen now (it becomes the cursor once it has settled).
+        self.version = max((int(i.get("version", 0)) for i in fresh), default=0)
+        self._observed.clear()
+        self._observe(start_version or 0)
         changed = await self._incremental()
         self.last_error = None
         # 100 000 long-lived positions make every full garbage collection walk them all (tens of ms,
@@ -219,11 +227,19 @@ class PositionMirror:
         log.info("Positions loaded", positions=len(self), version=self.version)
         return len(fresh) + changed
 
+    def _observe(self, version: int) -> None:
+        now = time.monotonic()
+        self._observed.append((now, version))
+        # The monitor counts a version up before the entry carrying it is visible (it is stored first),
+        # so a reported version only becomes our cursor once it has settled; until then the same recent
+        # changes are read again, which is harmless (applying is idempotent).
+        while self._observed and self._observed[0][0] <= now - self.settle_seconds:
+            self.version = max(self.version, self._observed.popleft()[1])
+
     async def _incremental(self) -> int:
         offset = 0
         changed = 0
         first_version: int | None = None
-        last_version = self.version
         while True:
             body = await self.monitor.positions(limit=self.page_size, offset=offset, since_version=self.version)
             version = int(body["version"])
@@ -234,7 +250,6 @@ class PositionMirror:
                 return await self._full_load()
             if first_version is None:
                 first_version = version
-            last_version = version
             page = body["positions"]
             for item in page:
                 self.apply(item)
@@ -242,8 +257,7 @@ class PositionMirror:
             offset += len(page)
             if not page or offset >= int(body["total"]):
                 break
-        # If the monitor moved while we paged, entries may have shifted between pages: keep the
-        # cursor at the first page's version so the next read replays them (applying is idempotent).
-        self.version = last_version if last_version == first_version else (first_version or self.version)
+        # The first page's version: entries that shifted between pages are replayed from it next time.
+        self._observe(first_version if first_version is not None else self.version)
         self.last_error = None
         return changed
