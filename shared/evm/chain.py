@@ -15,14 +15,15 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
+import httpx
 from eth_abi import decode as abi_decode
 from eth_account import Account
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
-from web3.providers.rpc.utils import ExceptionRetryConfiguration
+
+from shared.evm.provider import HttpxProvider
 
 __all__ = ["Chain", "ChainError", "TxFailed", "TxResult", "TxReverted", "TxSender", "revert_reason"]
 
@@ -149,10 +150,10 @@ def _describe(exc: BaseException) -> str:
         return str(exc.message or exc)
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return "request timed out"
-    if isinstance(exc, aiohttp.ClientConnectionError):
-        return f"node unreachable: {exc}"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"node answered HTTP {exc.status}: {exc.message}"
+    if isinstance(exc, httpx.TransportError):
+        return f"node unreachable: {type(exc).__name__}: {exc}" if str(exc) else f"node unreachable: {type(exc).__name__}"
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"node answered HTTP {exc.response.status_code}"
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -184,14 +185,8 @@ class Chain:
     def __init__(self, rpc_url: str, request_timeout: float = 10, chain_id: int | None = None) -> None:
         self.rpc_url = rpc_url
         self.request_timeout = float(request_timeout)
-        provider = AsyncHTTPProvider(
-            rpc_url,
-            request_kwargs={"timeout": aiohttp.ClientTimeout(total=self.request_timeout)},
-            # A couple of quick retries for idempotent reads only (web3's allow-list); never for sends.
-            exception_retry_configuration=ExceptionRetryConfiguration(
-                errors=(aiohttp.ClientError, asyncio.TimeoutError), retries=2, backoff_factor=0.1
-            ),
-        )
+        # A couple of quick retries for idempotent reads only; never for sends.
+        provider = HttpxProvider(rpc_url, timeout=self.request_timeout, retries=2, backoff=0.1)
         self.w3: AsyncWeb3[Any] = AsyncWeb3(provider)
         self._chain_id = chain_id
 
