@@ -239,6 +239,9 @@ def test_settings_defaults_and_production_requirements(monkeypatch: pytest.Monke
     with pytest.raises(SettingsError, match="LIQUIDATOR_PRIVATE_KEY") as err:
         load_settings(LiquidationEngineSettings, oracle_address="0x" + "11" * 20, liquidator_private_key="0xff" + "e" * 62)
     assert "eeee" not in str(err.value)
+    with pytest.raises(SettingsError, match="ORACLE_ADDRESS must be 0x followed by 40 hex digits"):
+        load_settings(LiquidationEngineSettings, oracle_address="CHANGE_ME_0xPriceOracleAddress",
+                      liquidator_private_key=LIQUIDATOR_KEY)
     monkeypatch.setenv("ORACLE_ADDRESS", "0x" + "11" * 20)
     monkeypatch.setenv("LIQUIDATOR_PRIVATE_KEY", LIQUIDATOR_KEY)
     monkeypatch.setenv("SWEEP_INTERVAL", "0.5")

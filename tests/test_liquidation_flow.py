@@ -237,6 +237,19 @@ async def test_debt_price_rise_liquidates_too(engine: Stack, logs: Logs) -> None
     assert await s.position(healthy) == (E18, 30_000 * E18)
 
 
+async def test_bad_debt_without_collateral_is_skipped_not_paid(engine: Stack, logs: Logs) -> None:
+    s = engine
+    # No collateral left, debt outstanding: a repay small enough seizes 0, which the contract allows;
+    # the engine must not give debt tokens away for nothing on every check.
+    empty = await s.escrow(0, 1_000 * E18)
+    await s.set_prices(BTC=55_000 * P8)
+    await s.notify_and_settle("BTC")
+    assert s.sends == 0 and s.txs_to(empty) == 0
+    rows = await s.liquidations(status="skipped")
+    assert [r["escrow"] for r in rows] == [empty] and "no collateral" in rows[0]["error"]
+    assert logs.events("Liquidation skipped")[-1]["escrow"] == empty
+
+
 async def test_a_burst_of_notifications_gives_one_attempt_per_escrow(engine: Stack) -> None:
     s = engine
     escrows = [await s.escrow(E18, (46_000 + i * 100) * E18) for i in range(3)]

@@ -135,6 +135,9 @@ class Executor:
             have = available.get(token, 0)
             if outcome.repay <= 0:
                 skipped.append((Job(f, plan), "Nothing can be repaid within the close factor and the collateral"))
+            elif outcome.seized <= 0:
+                # Bad debt: repaying would give tokens away for no collateral, every check, forever.
+                skipped.append((Job(f, plan), "Nothing to seize: the position has no collateral left (bad debt)"))
             elif have < outcome.repay:
                 skipped.append((Job(f, plan), f"Insufficient debt-token balance: have {max(have, 0)}, need {outcome.repay}"))
             else:

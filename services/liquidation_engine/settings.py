@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, model_validator
 
 from shared.pxe.fields import to_field
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, check_hex
 
 # A fixed development-only liquidator secret, so the local run's demo can fund one known account.
 DEV_LIQUIDATOR_KEY = "0x0dea1e5c0de0f11901da70c0ffee0000000000000000000000000000000000a1"
@@ -43,6 +43,8 @@ class LiquidationEngineSettings(ServiceSettings):
                 raise ValueError("ORACLE_ADDRESS is required in production")
             if not self.liquidator_private_key.get_secret_value():
                 raise ValueError("LIQUIDATOR_PRIVATE_KEY is required in production")
+        if self.oracle_address:
+            check_hex("ORACLE_ADDRESS", self.oracle_address, 40)
         try:
             to_field(self.liquidator_private_key.get_secret_value())
         except ValueError:
