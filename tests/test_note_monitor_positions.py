@@ -106,3 +106,15 @@ async def test_store_refresh_updates_synced_at_without_a_new_version(store: Posi
     await store.save_sync([], [addr(1)], synced_at=1_900_000_000, block_number=99, version=1)
     (p,) = (await store.load()).positions
     assert (p.synced_at, p.block_number, p.version) == (1_900_000_000, 99, 1)
+
+
+def test_readers_never_see_a_version_before_its_entry() -> None:
+    from services.note_monitor.positions import PositionIndex
+
+    index = PositionIndex()
+    before = index.version
+    allocated = index.next_version()
+    # Between allocation and put (the change is being stored), readers still see the old version,
+    # so a reader at that version will get the entry on its next read.
+    assert index.version == before and index.since(before) == []
+    assert allocated == before + 1 and index.allocated == allocated

@@ -17,8 +17,13 @@ Entry = Position | Removed
 
 
 class PositionIndex:
+    """`version` is what readers see: it only moves past a change once that change is visible,
+    so a `sinceVersion` reader never skips an entry still being stored. `allocated` is the
+    highest version handed out (what storage keeps, so a restart never reuses one)."""
+
     def __init__(self, version: int = 0) -> None:
         self.version = version
+        self.allocated = version
         self._positions: dict[str, Position] = {}
         self._removed: dict[str, Removed] = {}
         self._changes: OrderedDict[str, int] = OrderedDict()
@@ -34,22 +39,25 @@ class PositionIndex:
         for entry in entries:
             self._record(entry)
         self.version = max([version, self.version, *(e.version for e in entries[-1:])])
+        self.allocated = max(self.allocated, self.version)
 
     def next_version(self) -> int:
-        self.version += 1
-        return self.version
+        self.allocated += 1
+        return self.allocated
 
     def get(self, escrow: str) -> Position | None:
         return self._positions.get(escrow)
 
     def put(self, position: Position) -> None:
         """Store a position whose `version` came from `next_version()`."""
-        self.version = max(self.version, position.version)
         self._record(position)
+        self.version = max(self.version, position.version)
+        self.allocated = max(self.allocated, self.version)
 
     def remove(self, removed: Removed) -> None:
-        self.version = max(self.version, removed.version)
         self._record(removed)
+        self.version = max(self.version, removed.version)
+        self.allocated = max(self.allocated, self.version)
 
     def _record(self, entry: Entry) -> None:
         key = entry.escrow

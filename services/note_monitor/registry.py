@@ -80,7 +80,7 @@ class EscrowRegistry:
             escrow, notes, block = await self._discover(address, secret_key, instance)
             async with self.write_lock:
                 position = Position.read(escrow, notes, int(time.time()), block, self.index.next_version())
-                await self.store.save_registration(escrow, position, self.index.version)
+                await self.store.save_registration(escrow, position, self.index.allocated)
                 self.escrows[address] = escrow
                 self.index.put(position)
         finally:
@@ -114,7 +114,7 @@ class EscrowRegistry:
             if escrow is None:
                 raise EscrowNotFound(f"Escrow {address} is not registered")
             removed = Removed(address, escrow.collateral_asset, escrow.debt_asset, self.index.next_version())
-            await self.store.save_removal(removed, self.index.version)
+            await self.store.save_removal(removed, self.index.allocated)
             del self.escrows[address]
             self.index.remove(removed)
         log.info("Escrow removed", address=address, pool=escrow.pool)

@@ -102,7 +102,7 @@ class NoteSyncer:
                     refreshed.append(current)
                 else:
                     changed.append(Position.read(escrow, notes, synced_at, block, index.next_version()))
-            await registry.store.save_sync(changed, [p.escrow for p in refreshed], synced_at, block, index.version)
+            await registry.store.save_sync(changed, [p.escrow for p in refreshed], synced_at, block, index.allocated)
             for position in refreshed:
                 position.synced_at, position.block_number = synced_at, block
             for position in changed:
