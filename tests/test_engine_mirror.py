@@ -92,3 +92,25 @@ async def test_an_entry_stored_after_its_version_was_counted_is_not_missed() -> 
     await mirror.refresh()
     assert mirror.get(addr(3)) is not None and mirror.get(addr(3)).collateral_amount == 7  # type: ignore[union-attr]
     assert len(mirror) == 3
+
+
+async def test_a_monitor_view_older_than_our_own_reread_does_not_overwrite_it() -> None:
+    from dataclasses import replace
+
+    monitor = IndexMonitor()
+    monitor.put(1)
+    mirror = PositionMirror(monitor, settle_seconds=0)  # type: ignore[arg-type]
+    await mirror.refresh()
+    # After a liquidation the engine re-read the escrow at block 50: collateral shrank to 4.
+    fresh = replace(mirror.get(addr(1)), collateral_amount=4, block_number=50)  # type: ignore[type-var]
+    mirror.put(fresh)
+    # The monitor's sync read block 40 (before the liquidation) and publishes it with a newer version.
+    monitor.index.put(Position(addr(1), addr(1000), "BTC", addr(2000), 7, "USDC", addr(3000), 5 * 10**20, 7, 8000,
+                               1_750_000_000, 40, monitor.index.next_version()))
+    await mirror.refresh()
+    assert mirror.get(addr(1)).collateral_amount == 4  # type: ignore[union-attr]
+    # A later sync (block 60) is newer than our re-read: it wins.
+    monitor.index.put(Position(addr(1), addr(1000), "BTC", addr(2000), 3, "USDC", addr(3000), 5 * 10**20, 7, 8000,
+                               1_750_000_000, 60, monitor.index.next_version()))
+    await mirror.refresh()
+    assert mirror.get(addr(1)).collateral_amount == 3  # type: ignore[union-attr]

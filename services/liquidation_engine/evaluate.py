@@ -34,6 +34,7 @@ class TrackedPosition:
     loan_epoch: int
     threshold_bps: int
     version: int
+    block_number: int = 0  # the PXE block the notes are at least as new as
 
 
 class InterestOffsets:

@@ -266,6 +266,8 @@ class Executor:
     async def reread(self, position: TrackedPosition) -> bool:
         """Read the escrow's notes ourselves so the next check sees what the liquidation left."""
         try:
+            # The block first: the notes read after it are at least that new (as the monitor stamps them).
+            block = await self.pxe.block_number()
             await self.pxe.sync_private_state(position.escrow)
             notes = await self.pxe.collateral_and_debt(position.pool, position.escrow)
         except PxeError as exc:
@@ -273,7 +275,7 @@ class Executor:
             return False
         current = self.mirror.get(position.escrow) or position
         self.mirror.put(replace(current, collateral_amount=notes.collateral_amount, principal=notes.loan_principal,
-                                loan_epoch=notes.loan_epoch))
+                                loan_epoch=notes.loan_epoch, block_number=max(block, current.block_number)))
         self.rereads.done(position.escrow)
         return True
 

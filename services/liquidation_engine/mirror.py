@@ -90,6 +90,7 @@ def parse_position(item: dict[str, Any]) -> TrackedPosition:
         loan_epoch=int(item["debtEpoch"]),
         threshold_bps=int(item["liquidationThresholdBps"]),
         version=int(item["version"]),
+        block_number=int(item.get("blockNumber") or 0),
     )
 
 
@@ -169,6 +170,9 @@ class PositionMirror:
         current = self._positions.get(escrow)
         if current is not None and current.version >= version:
             return  # a view we already hold (replays), or an older one; our own re-read keeps its version
+        if current is not None and not item.get("removed") and int(item.get("blockNumber") or 0) < current.block_number:
+            # The monitor read these notes before our own re-read after a liquidation: keep the newer state.
+            return
         if item.get("removed"):
             self.drop(escrow)
         else:

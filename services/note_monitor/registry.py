@@ -93,8 +93,9 @@ class EscrowRegistry:
             if secret_key or instance:
                 await self.reader.pxe.register_contract(contract_instance(address, instance), secret_key)
             escrow = await self.reader.discover(address, bool(secret_key), int(time.time()))
-            notes = await self.reader.read_notes(address, escrow.pool)
+            # The block before the notes, as a sync does: the notes are at least as new as the stamp.
             block = await self.reader.pxe.block_number()
+            notes = await self.reader.read_notes(address, escrow.pool)
         except PxeUnreachable as exc:
             self.link.mark(False, scrub(str(exc), secret_key))
             raise PxeUnavailable("PXE unreachable") from None
