@@ -252,3 +252,22 @@ def test_settings_defaults_and_production_requirements(monkeypatch: pytest.Monke
     assert (s.cooldown_base, s.cooldown_max, s.max_concurrent_liquidations, s.receipt_timeout) == (30, 900, 16, 120)
     assert s.database_url.endswith("/data/liquidation-engine.db") and s.stale_after == 3600
     assert LIQUIDATOR_KEY not in json.dumps(s.masked(), default=str)
+
+
+async def test_attempts_added_together_keep_their_order_and_ids(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from services.liquidation_engine.attempts import AttemptStore, Plan
+    from services.liquidation_engine.models import Base
+    from shared.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/attempts.db")
+    await db.create_all(Base.metadata)
+    store = AttemptStore(db)
+    plans = [Plan(f"0x{i:064x}", "0.9", 1000 + i, 10 + i, 55_000 * 10**8, 10**8) for i in (5, 1, 9, 3)]
+    ids = await store.add(plans)
+    again = await store.add([plans[0], plans[0]], status="skipped", errors=["a", "b"])  # the same escrow twice
+    assert len(set(ids + again)) == 6
+    rows = {r.id: r for r in await store.recent(10)}
+    assert [rows[i].escrow for i in ids] == [p.escrow for p in plans]
+    assert [rows[i].repay_amount for i in ids] == [str(p.repay) for p in plans]
+    assert [rows[i].error for i in again] == ["a", "b"]
+    await db.close()

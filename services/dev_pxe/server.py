@@ -101,28 +101,41 @@ class DevPxe:
         return PlainTextResponse("OK")
 
     async def http_rpc(self, request: Request) -> Response:
-        request_id: Any = None
         try:
-            try:
-                body = json.loads(await request.body(), parse_float=Decimal)
-            except ValueError:
-                raise InvalidInput("Request body is not valid JSON") from None
+            body = json.loads(await request.body(), parse_float=Decimal)
+        except ValueError:
+            return self._error_response(None, InvalidInput("Request body is not valid JSON"))
+        for item in body if isinstance(body, list) else [body]:
+            if isinstance(item, dict) and isinstance(item.get("method"), str):
+                self.calls[item["method"]] += 1
+        if self.latency_ms > 0:  # once per HTTP request, as a network round trip costs
+            await asyncio.sleep(self.latency_ms / 1000)
+        if isinstance(body, list):  # a JSON-RPC 2.0 batch: every call answered, in order, with 200
+            if not body:
+                return self._error_response(None, InvalidInput("Empty batch"))
+            return JSONResponse([await self._answer(item) for item in body])
+        answer = await self._answer(body)
+        if "error" in answer:
+            return JSONResponse(answer, status_code=500 if answer["error"]["code"] == -32603 else 400)
+        return JSONResponse(answer)
+
+    async def _answer(self, body: Any) -> dict[str, Any]:
+        request_id = body.get("id") if isinstance(body, dict) else None
+        try:
             if not isinstance(body, dict) or not isinstance(body.get("method"), str):
                 raise InvalidInput("Expected a JSON-RPC request object with a method")
-            request_id = body.get("id")
-            method = body["method"]
-            self.calls[method] += 1
-            if self.latency_ms > 0:
-                await asyncio.sleep(self.latency_ms / 1000)
-            result = await self.dispatch(method, body.get("params", []))
+            result = await self.dispatch(body["method"], body.get("params", []))
         except RpcError as exc:
-            error = {"code": exc.code, "message": exc.message}
-            return JSONResponse({"jsonrpc": "2.0", "id": request_id, "error": error}, status_code=400)
+            return {"jsonrpc": "2.0", "id": request_id, "error": {"code": exc.code, "message": exc.message}}
         except Exception as exc:
             log.error("Dev PXE internal error", error=repr(exc))
-            error = {"code": -32603, "message": "Internal error"}
-            return JSONResponse({"jsonrpc": "2.0", "id": request_id, "error": error}, status_code=500)
-        return JSONResponse({"jsonrpc": "2.0", "id": request_id, "result": result})
+            return {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32603, "message": "Internal error"}}
+        return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+    @staticmethod
+    def _error_response(request_id: Any, exc: RpcError) -> Response:
+        error = {"code": exc.code, "message": exc.message}
+        return JSONResponse({"jsonrpc": "2.0", "id": request_id, "error": error}, status_code=400)
 
     async def dispatch(self, method: str, params: Any) -> Any:
         handler = self.methods.get(method)

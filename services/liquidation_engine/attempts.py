@@ -63,11 +63,14 @@ class AttemptStore:
             return []
         now = self.now()
         values = [self._values(p, status, errors[i] if errors else None, now) for i, p in enumerate(plans)]
+        # One attempt per escrow at a time, so the escrow tells the rows apart: that lets the database
+        # return ids in any order (one multi-row INSERT) instead of one statement per row.
+        if len({plan.escrow for plan in plans}) < len(plans):
+            return [(await self.add([plan], status, [errors[i]] if errors else None))[0] for i, plan in enumerate(plans)]
         async with self.db.transaction() as session:
-            result = await session.execute(
-                insert(LiquidationRow).returning(LiquidationRow.id, sort_by_parameter_order=True), values
-            )
-            return [int(i) for i in result.scalars()]
+            result = await session.execute(insert(LiquidationRow).returning(LiquidationRow.id, LiquidationRow.escrow), values)
+            ids = {escrow: int(row_id) for row_id, escrow in result.all()}
+        return [ids[plan.escrow] for plan in plans]
 
     async def set_tx_hash(self, attempt_id: int, tx_hash: str) -> None:
         """Durably record a sent transaction's hash. Hashes arriving together share one transaction."""

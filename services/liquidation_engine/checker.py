@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -20,7 +20,7 @@ from services.liquidation_engine.attempts import Cooldowns, Rereads
 from services.liquidation_engine.evaluate import Finding, InterestOffsets, TrackedPosition, in_priority_order, scan
 from services.liquidation_engine.executor import Executor
 from services.liquidation_engine.metrics import EngineMetrics
-from services.liquidation_engine.mirror import MonitorUnavailable, PositionMirror
+from services.liquidation_engine.mirror import MonitorUnavailable, Pair, PositionMirror
 from services.liquidation_engine.oracle_prices import OraclePrices, PricesUnavailable
 from shared import money
 from shared.logging import get_logger
@@ -29,6 +29,7 @@ log = get_logger()
 
 MAX_PENDING_ASSETS = 1000  # beyond this many distinct assets waiting, the next check is a full sweep
 MAX_REREADS_PER_CHECK = 64
+MAX_PENDING_ESCROWS = 10_000  # settled escrows waiting for a recheck; beyond this, a full check
 
 
 @dataclass
@@ -63,13 +64,14 @@ class Checker:
         self.checks_done = 0
         self._pending: set[str] = set()
         self._pending_overflow = False
+        self._pending_escrows: set[str] = set()
         self._accepted_at: float | None = None
         self._wake = asyncio.Event()
         self._done = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._monitor_ok: bool | None = None
-        executor.on_settled = self.poke
+        executor.on_settled = self.recheck
 
     # --- triggers ----------------------------------------------------------------------------
 
@@ -84,12 +86,18 @@ class Checker:
             self._accepted_at = accepted
         self._wake.set()
 
-    def poke(self, assets: tuple[str, ...] | None = None) -> None:
-        """Look again soon (an attempt settled, an escrow was re-read), without a latency sample."""
-        if assets is None or len(self._pending) + len(assets) > MAX_PENDING_ASSETS:
+    def poke(self) -> None:
+        """Look at everything again soon, without a latency sample."""
+        self._pending_overflow = True
+        self._wake.set()
+
+    def recheck(self, escrow: str) -> None:
+        """An attempt on this escrow settled: look at it again soon. Only it: a settled burst of a
+        hundred liquidations must not become a hundred scans of every position."""
+        if len(self._pending_escrows) >= MAX_PENDING_ESCROWS:
             self._pending_overflow = True
         else:
-            self._pending.update(assets)
+            self._pending_escrows.add(escrow)
         self._wake.set()
 
     # --- loop ----------------------------------------------------------------------------------
@@ -128,10 +136,11 @@ class Checker:
             if sweep:
                 next_sweep = time.monotonic() + self.sweep_interval
             assets, overflow, accepted_at = self._pending, self._pending_overflow, self._accepted_at
-            self._pending, self._pending_overflow, self._accepted_at = set(), False, None
+            escrows = self._pending_escrows
+            self._pending, self._pending_overflow, self._accepted_at, self._pending_escrows = set(), False, None, set()
             trigger = "sweep" if sweep else "notification" if accepted_at is not None else "recheck"
             try:
-                await self.check(None if sweep or overflow else assets, accepted_at, trigger)
+                await self.check(None if sweep or overflow else assets, accepted_at, trigger, escrows)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # one failed check must never end the loop
@@ -149,18 +158,20 @@ class Checker:
 
     # --- one check -------------------------------------------------------------------------------
 
-    async def check(self, assets: set[str] | None, accepted_at: float | None = None, trigger: str = "manual") -> CheckReport:
+    async def check(self, assets: set[str] | None, accepted_at: float | None = None, trigger: str = "manual",
+                    escrows: set[str] | None = None) -> CheckReport:
         # A cyclic garbage collection in the middle of a burst costs tens of milliseconds with 100 000
         # positions alive; reference counting still frees almost everything, so collect after the sends.
         with gc_paused():
-            return await self._check(assets, accepted_at, trigger)
+            return await self._check(assets, accepted_at, trigger, escrows or set())
 
-    async def _check(self, assets: set[str] | None, accepted_at: float | None, trigger: str) -> CheckReport:
+    async def _check(self, assets: set[str] | None, accepted_at: float | None, trigger: str,
+                     escrows: set[str]) -> CheckReport:
         started = time.monotonic()
         await self._refresh_positions()
-        pairs = self.mirror.pairs(assets)
-        needed = {a for pair in pairs for a in pair}
-        report = CheckReport(trigger, sorted(assets if assets is not None else needed))
+        work = self._work(assets, escrows)
+        needed = {asset for pair, _ in work for asset in pair}
+        report = CheckReport(trigger, sorted(assets if assets else needed))
         self.metrics.checks.labels(trigger).inc()
         try:
             snapshot = await self.prices.snapshot(needed)
@@ -172,13 +183,12 @@ class Checker:
         for asset in snapshot.stale:
             self.metrics.stale_prices.labels(asset).inc()
         now = int(self._clock())
-        for pair in pairs:
-            collateral_price, debt_price = snapshot.usable.get(pair[0]), snapshot.usable.get(pair[1])
+        for (collateral_asset, debt_asset), positions in work:
+            collateral_price, debt_price = snapshot.usable.get(collateral_asset), snapshot.usable.get(debt_asset)
             if collateral_price is None or debt_price is None:
                 continue  # a stale or missing price: no liquidation uses it
             on_healthy = healthy_logger(collateral_price, debt_price) if self.log_healthy else None
-            found, checked = scan(self.mirror.positions(pair), collateral_price, debt_price, now, self.offsets,
-                                  on_healthy)
+            found, checked = scan(positions, collateral_price, debt_price, now, self.offsets, on_healthy)
             report.checked += checked
             report.liquidatable.extend(found)
         self.metrics.positions_checked.inc(report.checked)
@@ -199,6 +209,16 @@ class Checker:
         elif report.eligible:
             report.sent = await self.executor.liquidate(report.eligible, accepted_at)
         return self._finish(report, started)
+
+    def _work(self, assets: set[str] | None, escrows: set[str]) -> list[tuple[Pair, Iterable[TrackedPosition]]]:
+        """Whole asset pairs for changed prices (all pairs when None), single positions for rechecks."""
+        pairs = self.mirror.pairs(assets)
+        singles: dict[Pair, list[TrackedPosition]] = {}
+        for escrow in escrows:
+            position = self.mirror.get(escrow)
+            if position is not None and (position.collateral_asset, position.debt_asset) not in pairs:
+                singles.setdefault((position.collateral_asset, position.debt_asset), []).append(position)
+        return [(pair, self.mirror.positions(pair)) for pair in pairs] + list(singles.items())
 
     def _finish(self, report: CheckReport, started: float) -> CheckReport:
         self.last_check_at = int(self._clock())

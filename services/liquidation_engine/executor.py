@@ -1,8 +1,9 @@
 """The PXE side of a liquidation: balance, authwit, send, receipt, re-read (SPEC section 6).
 
 One attempt per escrow at a time: an escrow is locked from the moment it is chosen until its
-transaction's receipt is final. Sends are bounded by MAX_CONCURRENT_LIQUIDATIONS; receipts are
-followed in the background so a slow block never delays the next send.
+transaction's receipt is final. Authwits and transactions go to the PXE in JSON-RPC batches of
+SEND_CHUNK (one by one against a PXE that refuses batches), at most MAX_CONCURRENT_LIQUIDATIONS
+batches at once; receipts are followed in the background so a slow block never delays a send.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shared.pxe.fields import to_field
 log = get_logger()
 
 NONCE_BITS = 248  # a fresh random nonce that always fits a field
+SEND_CHUNK = 25  # liquidations per JSON-RPC batch: small enough that the first goes out early
 UNKNOWN_VERSION = 2**62  # "only our own PXE read will do": no monitor version satisfies it
 
 
@@ -61,7 +63,7 @@ class Executor:
         self.liquidator: str | None = None
         self.in_flight: set[str] = set()
         self.reserved: dict[str, int] = {}  # debt token -> repay of sent, not yet final, transactions
-        self.on_settled: Callable[[tuple[str, ...] | None], None] = lambda assets: None
+        self.on_settled: Callable[[str], None] = lambda escrow: None
         self._send_slots = asyncio.Semaphore(config.max_concurrent)
         self._followers: set[asyncio.Task[None]] = set()
 
@@ -119,10 +121,10 @@ class Executor:
         # Receipts are polled only once the whole batch is out: polling earlier would compete with the sends.
         all_sent = asyncio.Event()
         try:
-            sent = await asyncio.gather(*(self._send_bounded(job, accepted_at, all_sent) for job in jobs))
+            sent = await asyncio.gather(*(self._send_chunk(chunk, accepted_at, all_sent) for chunk in _chunks(jobs)))
         finally:
             all_sent.set()
-        return sum(1 for s in sent if s)
+        return sum(sent)
 
     def _budget(self, findings: list[Finding], available: dict[str, int]) -> tuple[list[Job], list[tuple[Job, str]]]:
         jobs: list[Job] = []
@@ -158,11 +160,33 @@ class Executor:
                 log.warning("Liquidation skipped", escrow=job.plan.escrow, reason=reason,
                             healthFactor=job.plan.health_factor, retryInSeconds=delay)
 
-    async def _send_bounded(self, job: Job, accepted_at: float | None, all_sent: asyncio.Event) -> bool:
+    async def _send_chunk(self, jobs: list[Job], accepted_at: float | None, all_sent: asyncio.Event) -> int:
+        """Authwits for the chunk in one JSON-RPC batch, then its transactions in another."""
         async with self._send_slots:
-            return await self._send(job, accepted_at, all_sent)
+            assert self.liquidator is not None
+            prepared = [self._calls(job) for job in jobs]
+            try:
+                authwits = await self.pxe.create_authwits(self.liquidator, [(j.finding.position.pool, t) for j, (t, _) in
+                                                                           zip(jobs, prepared, strict=True)])
+            except PxeError as exc:
+                authwits = [exc] * len(jobs)  # nothing was sent
+            ready: list[tuple[Job, Call, dict]] = []
+            for job, (_, liquidate), authwit in zip(jobs, prepared, authwits, strict=True):
+                if isinstance(authwit, PxeError):
+                    await self._failed(job, _reason(authwit), reread=False)
+                else:
+                    ready.append((job, liquidate, authwit))
+            if not ready:
+                return 0
+            try:
+                results = await self.pxe.send_txs([([call], [authwit]) for _, call, authwit in ready], self.liquidator)
+            except PxeError as exc:
+                results = [PxeUnreachable(_reason(exc))] * len(ready)
+            return sum([await self._sent(job, result, accepted_at, all_sent)
+                        for (job, _, _), result in zip(ready, results, strict=True)])
 
-    async def _send(self, job: Job, accepted_at: float | None, all_sent: asyncio.Event) -> bool:
+    def _calls(self, job: Job) -> tuple[Call, Call]:
+        """The debt token's transfer the authwit allows, and the escrow's liquidate call."""
         position, plan = job.finding.position, job.plan
         assert self.liquidator is not None
         nonce = secrets.randbits(NONCE_BITS)
@@ -170,24 +194,20 @@ class Executor:
                         [to_field(self.liquidator), to_field(position.pool), to_field(plan.repay), to_field(nonce)])
         liquidate = Call("liquidate", position.escrow,
                          [to_field(plan.repay), to_field(nonce), to_field(plan.collateral_price), to_field(plan.debt_price)])
-        try:
-            authwit = await self.pxe.create_authwit(self.liquidator, position.pool, transfer)
-        except PxeError as exc:
-            await self._failed(job, _reason(exc), reread=False)  # nothing was sent
-            return False
-        try:
-            tx_hash = await self.pxe.send_tx([liquidate], [authwit], self.liquidator)
-        except PxeReverted as exc:
-            await self._failed(job, exc.reason, reread=False)
-            return False
-        except PxeError as exc:
+        return transfer, liquidate
+
+    async def _sent(self, job: Job, result: str | PxeError, accepted_at: float | None, all_sent: asyncio.Event) -> int:
+        if isinstance(result, PxeReverted):
+            await self._failed(job, result.reason, reread=False)
+            return 0
+        if isinstance(result, PxeError):
             # The send may or may not have reached the PXE: never resend blindly, re-read first.
-            await self._failed(job, f"Send outcome unknown ({_reason(exc)}); not resent", reread=True)
-            return False
+            await self._failed(job, f"Send outcome unknown ({_reason(result)}); not resent", reread=True)
+            return 0
         if accepted_at is not None:
             self.metrics.reaction_latency.observe(max(0.0, time.monotonic() - accepted_at))
-        self._spawn(self._record_and_follow(job, tx_hash, all_sent))
-        return True
+        self._spawn(self._record_and_follow(job, result, all_sent))
+        return 1
 
     async def _record_and_follow(self, job: Job, tx_hash: str, all_sent: asyncio.Event) -> None:
         try:
@@ -240,7 +260,7 @@ class Executor:
             if token is not None:
                 self.reserved[token] = max(0, self.reserved.get(token, 0) - plan.repay)
             self.in_flight.discard(plan.escrow)
-            self.on_settled((position.collateral_asset, position.debt_asset) if position else None)
+            self.on_settled(plan.escrow)
 
     async def _failed(self, job: Job, error: str, *, reread: bool) -> None:
         plan = job.plan
@@ -336,3 +356,7 @@ def _reason(exc: BaseException) -> str:
 def _log_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("Liquidation follower crashed", error=repr(task.exception()))
+
+
+def _chunks(jobs: list[Job], size: int = SEND_CHUNK) -> list[list[Job]]:
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]

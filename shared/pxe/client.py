@@ -11,6 +11,7 @@ import itertools
 import json
 import ssl
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -104,6 +105,7 @@ class PxeClient:
             ]
         self._next_client = itertools.cycle(self._clients)
         self._ids = itertools.count(1)
+        self._batches_supported: bool | None = None  # learnt from the first batch
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -163,6 +165,51 @@ class PxeClient:
             raise rpc_error(body["error"], method)
         return body["result"]
 
+    async def call_many(self, requests: list[tuple[str, list]]) -> list[Any]:
+        """Several calls in one JSON-RPC 2.0 batch: per call its result, or the PxeError it raised.
+
+        Never retried: a batch may carry sends. A PXE that refuses batches (it answers the array
+        with a single error, so none of it ran) gets the calls one by one, concurrently, from then on.
+        A transport failure raises PxeUnreachable: the caller cannot know what ran.
+        """
+        if not requests:
+            return []
+        if self._batches_supported is not False:
+            answers = await self._batch_once(requests)
+            self._batches_supported = answers is not None
+            if answers is not None:
+                return answers
+        return list(await asyncio.gather(*(_settled(self._call_once(m, p)) for m, p in requests)))
+
+    async def _batch_once(self, requests: list[tuple[str, list]]) -> list[Any] | None:
+        ids = [next(self._ids) for _ in requests]
+        payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, requests, strict=True)]
+        methods = ",".join(sorted({m for m, _ in requests}))
+        try:
+            response = await self._http.post(f"{self.url}/", json=payload)
+            body = json.loads(response.content, parse_float=Decimal)
+        except httpx.TimeoutException:
+            raise PxeUnreachable(f"PXE timed out on a batch of {methods}") from None
+        except httpx.HTTPError as exc:
+            raise PxeUnreachable(f"PXE unreachable on a batch of {methods}: {type(exc).__name__}") from None
+        except ValueError:
+            raise PxeUnreachable(f"PXE answered a batch of {methods} with a body that is not JSON") from None
+        if isinstance(body, dict) and body.get("error") is not None and response.status_code < 500:
+            return None  # batches refused as a whole: nothing ran
+        if not isinstance(body, list):
+            raise PxeUnreachable(f"PXE answered a batch of {methods} with HTTP {response.status_code}")
+        by_id = {item.get("id"): item for item in body if isinstance(item, dict)}
+        answers: list[Any] = []
+        for request_id, (method, _params) in zip(ids, requests, strict=True):
+            item = by_id.get(request_id)
+            if item is None:
+                answers.append(PxeError(f"PXE left {method} out of its batch answer"))
+            elif item.get("error") is not None:
+                answers.append(rpc_error(item["error"], method))
+            else:
+                answers.append(item.get("result"))
+        return answers
+
     # --- node and PXE methods ---------------------------------------------------------------
 
     async def is_ready(self) -> bool:
@@ -205,15 +252,20 @@ class PxeClient:
         return [from_field(v) for v in values]
 
     async def create_authwit(self, from_: str, caller: str, call: Call) -> dict:
-        intent = {"caller": normalize_address(caller), "call": call.to_json()}
-        return await self.call("pxe_createAuthWit", [normalize_address(from_), intent])
+        return await self.call("pxe_createAuthWit", _authwit_params(from_, caller, call))
 
     async def send_tx(self, calls: list[Call], authwits: list[dict], from_: str) -> str:
         """Submits a transaction; never retried (a lost answer is resolved from the receipt)."""
-        tx = {"calls": [c.to_json() for c in calls], "authWitnesses": list(authwits)}
-        result = await self.call("pxe_sendTx", [tx, {"from": normalize_address(from_)}], retry=False)
-        tx_hash = result.get("txHash") if isinstance(result, dict) else result
-        return to_field(str(tx_hash))
+        return _tx_hash(await self.call("pxe_sendTx", _send_params(calls, authwits, from_), retry=False))
+
+    async def create_authwits(self, from_: str, intents: list[tuple[str, Call]]) -> list[dict | PxeError]:
+        """One authwit per (caller, call), in one batch; a PxeError in place of each that failed."""
+        return await self.call_many([("pxe_createAuthWit", _authwit_params(from_, caller, call)) for caller, call in intents])
+
+    async def send_txs(self, txs: list[tuple[list[Call], list[dict]]], from_: str) -> list[str | PxeError]:
+        """Several transactions in one batch; never retried. Per transaction its hash or its PxeError."""
+        answers = await self.call_many([("pxe_sendTx", _send_params(calls, authwits, from_)) for calls, authwits in txs])
+        return [a if isinstance(a, PxeError) else _tx_hash(a) for a in answers]
 
     async def get_tx_receipt(self, tx_hash: str) -> TxReceipt:
         result = await self.call("node_getTxReceipt", [to_field(tx_hash)])
@@ -302,3 +354,22 @@ def _as_int(value: Any) -> int:
     if isinstance(value, str):
         return from_field(value) if value.startswith("0x") else int(value)
     raise PxeError(f"expected an integer, got {type(value).__name__}")
+
+
+def _authwit_params(from_: str, caller: str, call: Call) -> list[Any]:
+    return [normalize_address(from_), {"caller": normalize_address(caller), "call": call.to_json()}]
+
+
+def _send_params(calls: list[Call], authwits: list[dict], from_: str) -> list[Any]:
+    return [{"calls": [c.to_json() for c in calls], "authWitnesses": list(authwits)}, {"from": normalize_address(from_)}]
+
+
+def _tx_hash(result: Any) -> str:
+    return to_field(str(result.get("txHash") if isinstance(result, dict) else result))
+
+
+async def _settled(call: Awaitable[Any]) -> Any:
+    try:
+        return await call
+    except PxeError as exc:
+        return exc
