@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from services.dev_pxe.demo import seed_demo
 from services.dev_pxe.protocol import current_epoch_end
-from services.dev_pxe.prices import PriceSource, PriceUnavailable, StaticPrices
+from services.dev_pxe.prices import BATCH_PRICES, PriceSource, PriceUnavailable, StaticPrices
 from services.dev_pxe.state import ContractCall, DevPxeState, ExecutionError, InvalidInput, MethodNotFound, RpcError, Tx
 from shared.logging import get_logger
 from shared.pxe.fields import from_field, normalize_address, to_field
@@ -113,7 +113,11 @@ class DevPxe:
         if isinstance(body, list):  # a JSON-RPC 2.0 batch: every call answered, in order, with 200
             if not body:
                 return self._error_response(None, InvalidInput("Empty batch"))
-            return JSONResponse([await self._answer(item) for item in body])
+            token = BATCH_PRICES.set({})
+            try:
+                return JSONResponse([await self._answer(item) for item in body])
+            finally:
+                BATCH_PRICES.reset(token)
         answer = await self._answer(body)
         if "error" in answer:
             return JSONResponse(answer, status_code=500 if answer["error"]["code"] == -32603 else 400)

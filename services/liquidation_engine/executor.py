@@ -26,7 +26,7 @@ from shared.pxe.fields import to_field
 log = get_logger()
 
 NONCE_BITS = 248  # a fresh random nonce that always fits a field
-SEND_CHUNK = 25  # liquidations per JSON-RPC batch: small enough that the first goes out early
+SEND_CHUNK = 100  # liquidations per JSON-RPC batch: a whole burst in one round trip (measured best)
 UNKNOWN_VERSION = 2**62  # "only our own PXE read will do": no monitor version satisfies it
 
 
