@@ -8,10 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from services.liquidation_engine.models import LiquidationRow
+from shared.symbols import normalize_symbol
 from shared.units import format_price
 
 MAX_UPDATES = 100
-SYMBOL = re.compile(r"^[A-Z0-9]{1,15}$")
 DECIMAL = re.compile(r"^[0-9]{1,30}(\.[0-9]{1,18})?$")
 TX_HASH = re.compile(r"^0x[0-9a-fA-F]{1,64}$")
 Status = Literal["submitted", "succeeded", "failed", "skipped"]
@@ -36,10 +36,7 @@ class PriceUpdate(BaseModel):
     @field_validator("asset")
     @classmethod
     def _asset(cls, value: str) -> str:
-        symbol = value.strip().upper()
-        if not SYMBOL.fullmatch(symbol):
-            raise ValueError("asset must be 1-15 characters of A-Z and 0-9")
-        return symbol
+        return normalize_symbol(value)
 
     @field_validator("price")
     @classmethod

@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.note_monitor.domain import Escrow, Position, Removed
 from shared.pxe.fields import normalize_address, to_field
+from shared.symbols import normalize_symbol
 
 MAX_INSTANCE_BYTES = 16 * 1024
 SECRET_KEY = re.compile(r"^0x[0-9a-fA-F]{1,64}$")
-ASSET = re.compile(r"^[A-Z0-9]{1,15}$")
 
 
 class RegisterEscrow(BaseModel):
@@ -50,12 +50,7 @@ class RegisterEscrow(BaseModel):
 
 
 def normalize_asset(value: str | None) -> str | None:
-    if value is None:
-        return None
-    upper = value.strip().upper()
-    if not ASSET.match(upper):
-        raise ValueError("asset must be 1 to 15 of A-Z and 0-9")
-    return upper
+    return None if value is None else normalize_symbol(value)
 
 
 class EscrowOut(BaseModel):

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from services.price_service.assets import Asset, AssetExists, AssetLimitReached, AssetNotFound
-from services.price_service.schemas import AssetIn, AssetList, AssetOut, OnChainOut, PriceList, PriceOut, PriceQuery, normalize_symbol
+from services.price_service.schemas import AssetIn, AssetList, AssetOut, OnChainOut, PriceList, PriceOut, PriceQuery
 from services.price_service.service import PriceService
 from shared.auth import require_api_key
 from shared.logging import get_logger
+from shared.symbols import normalize_symbol
 from shared.units import format_price
 
 log = get_logger()

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,15}$")
+from shared.symbols import normalize_symbol
+
 MAX_PRICE_QUERY = 30
-
-
-def normalize_symbol(value: str) -> str:
-    symbol = value.strip().upper()
-    if not SYMBOL_RE.fullmatch(symbol):
-        raise ValueError("symbol must be 1-15 characters of A-Z and 0-9")
-    return symbol
 
 
 class AssetIn(BaseModel):
