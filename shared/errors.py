@@ -20,10 +20,14 @@ def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
+def _message(err: dict[str, Any]) -> str:
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def _describe(err: dict[str, Any]) -> str:
     loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
     where = ".".join(loc)
-    return f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid"))
+    return f"{where}: {_message(err)}" if where else _message(err)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -31,7 +35,8 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "Invalid JSON body")
     # Input values are left out on purpose: a body may carry a secret key.
-    details = [{"field": _describe(e).split(":")[0], "message": str(e.get("msg"))} for e in errors[:10]]
+    details = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")),
+                "message": _message(e)} for e in errors[:10]]
     return error_response(422, _describe(errors[0]) if errors else "Invalid request", details=details)
 
 
