@@ -15,6 +15,7 @@ from services.liquidation_engine.mirror import MonitorClient, MonitorUnavailable
 from services.liquidation_engine.oracle_prices import RpcOracleReader, OraclePrices, PriceReader
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from shared.db import Database
+from shared.health import probe
 from shared.http import backoff_delay
 from shared.logging import get_logger
 from shared.pxe.client import PxeClient
@@ -106,7 +107,7 @@ class LiquidationEngine:
             except Exception:
                 return None
 
-        found, pxe_ok, monitor_ok = await asyncio.gather(counts(), self.pxe.is_ready(), self.monitor.reachable())
+        found, pxe_ok, monitor_ok = await asyncio.gather(counts(), probe(self.pxe.is_ready()), probe(self.monitor.reachable()))
         if found is None:
             state = "unhealthy"
         elif not pxe_ok or not monitor_ok:

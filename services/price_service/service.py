@@ -15,6 +15,7 @@ from services.price_service.oracle_gateway import ChainUnavailable, OracleGatewa
 from services.price_service.settings import PriceServiceSettings
 from services.price_service.sources import PriceSource, make_source
 from shared.db import Database
+from shared.health import probe
 from shared.logging import get_logger
 from shared.periodic import Periodic
 
@@ -85,7 +86,7 @@ class PriceService:
         now = int(time.time())
         tracked = len(self.registry.symbols())
         db_ok = await self.db.ping()
-        chain_ok = await self.oracle.reachable()
+        chain_ok = await probe(self.oracle.reachable())
         last_success = status.last_fetch_success_at or status.started_at
         fetch_stale = tracked > 0 and now - last_success >= self.settings.fetch_stale_after
         checks = {
