@@ -356,3 +356,27 @@ async def test_restart_resolves_an_attempt_in_flight_from_its_receipt(
         collateral, _ = await e.position(sent)
         assert collateral == E18 - plan_out.seized
     assert [x["escrow"] for x in logs.events("Liquidation executed successfully")] == [sent]
+
+
+async def test_an_interrupted_attempt_is_reread_before_it_is_tried_again(
+    stack: Stack, local_chain: LocalChain, oracle_address: str, logs: Logs
+) -> None:
+    s = stack
+    escrow = await s.escrow(E18, 46_000 * E18)  # unhealthy at 55 000
+    await s.set_prices(BTC=55_000 * P8)
+    # A previous process persisted an attempt, then died before its send returned a hash.
+    db = Database(f"sqlite+aiosqlite:///{s.tmp}/engine.db")
+    store = AttemptStore(db)
+    await store.init()
+    (interrupted,) = await store.add([Plan(escrow, "0.9565", 1, 1, 55_000 * P8, P8)])
+    await db.close()
+
+    async with running_engine(s, local_chain, oracle_address) as e:
+        await e.notify_and_settle("BTC")  # finds it, but must read it from the PXE first
+        await until(lambda: e.sends >= 1, what="the retry after the re-read")
+        await e.notify_and_settle("BTC")
+        rows = await e.liquidations()
+        assert [r["status"] for r in rows if r["id"] == interrupted] == ["failed"]
+        assert [r["status"] for r in rows if r["id"] != interrupted] == ["succeeded"]
+        assert e.sends == 1 and e.txs_to(escrow) == 1
+    assert not logs.events("Check failed")

@@ -250,10 +250,11 @@ class Checker:
                 continue
             eligible.append(finding)
         if to_reread:
-            done = await asyncio.gather(*(self.executor.reread(p) for p in to_reread[:MAX_REREADS_PER_CHECK]))
-            if any(done):
-                # Evaluate the re-read positions in the next check.
-                self.poke(tuple({a for p in to_reread for a in (p.collateral_asset, p.debt_asset)}))
+            batch = to_reread[:MAX_REREADS_PER_CHECK]
+            done = await asyncio.gather(*(self.executor.reread(p) for p in batch))
+            for position, was_read in zip(batch, done, strict=True):
+                if was_read:
+                    self.recheck(position.escrow)  # evaluate what we just read in the next check
         return eligible
 
 
