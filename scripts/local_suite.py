@@ -43,6 +43,9 @@ class SuiteConfig:
     sync_interval: float = 5
     sweep_interval: float = 5
     crash_probability: float = 0.05
+    # 12 %: enough to put the demo's weakest positions under 1.0, mild enough that a liquidation
+    # restores their health (a 25 % crash sends them into a spiral of bonuses down to bad debt).
+    crash_bps: int = 1200
     seed: int = 3
     demo_escrows: int = 8
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
@@ -93,7 +96,8 @@ class LocalSuite:
             "LIQUIDATION_ENGINE_PORT": str(c.ports["liquidation-engine"]),
             "RPC_URL": self.chain.url, "ORACLE_ADDRESS": self.oracle_address, "ORACLE_UPDATER_PRIVATE_KEY": self.chain.keys[1],
             "PXE_URL": self.url("pxe"), "CMC_API_KEY": "mock", "MOCK_SEED": str(c.seed),
-            "MOCK_CRASH_PROBABILITY": str(c.crash_probability), "PRICE_POLL_INTERVAL": str(c.poll_interval),
+            "MOCK_CRASH_PROBABILITY": str(c.crash_probability), "MOCK_CRASH_BPS": str(c.crash_bps),
+            "PRICE_POLL_INTERVAL": str(c.poll_interval),
             "PRICE_HEARTBEAT": "60", "SYNC_INTERVAL": str(c.sync_interval), "SWEEP_INTERVAL": str(c.sweep_interval),
             "LIQUIDATOR_PRIVATE_KEY": DEV_LIQUIDATOR_KEY, "COOLDOWN_BASE": "5", "RECEIPT_POLL_INTERVAL": "0.25",
             "PYTHONUNBUFFERED": "1",

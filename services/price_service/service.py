@@ -32,7 +32,8 @@ class PriceService:
         self.db = Database(settings.database_url)
         self.registry = AssetRegistry(self.db, settings.max_tracked_assets)
         self.source = source or make_source(settings.cmc_api_key.get_secret_value(), settings.cmc_base_url,
-                                            seed=settings.mock_seed, crash_probability=settings.mock_crash_probability)
+                                            seed=settings.mock_seed, crash_probability=settings.mock_crash_probability,
+                                            crash_bps=settings.mock_crash_bps)
         self.oracle = OracleGateway(settings.rpc_url, settings.oracle_address,
                                     settings.oracle_updater_private_key.get_secret_value())
         self.notifier = EngineNotifier(settings.liquidation_engine_url, settings.api_keys[0], settings.notify_attempts)

@@ -29,6 +29,7 @@ class PriceServiceSettings(ServiceSettings):
     oracle_updater_private_key: SecretStr = SecretStr("")
     mock_seed: int = 42
     mock_crash_probability: float = Field(0.0, ge=0, le=1)
+    mock_crash_bps: int = Field(2500, ge=1, le=9000)
     notify_attempts: int = Field(3, ge=1, le=10)
     fetch_stale_after: float = Field(300, gt=0)
 

@@ -28,9 +28,10 @@ def make_source(
     *,
     seed: int = 42,
     crash_probability: float = 0.0,
+    crash_bps: int = 2500,
 ) -> PriceSource:
     key = cmc_api_key.get_secret_value() if isinstance(cmc_api_key, SecretStr) else (cmc_api_key or "")
     key = key.strip()
     if not key or key.lower() == MOCK_KEY:
-        return MockPriceSource(seed=seed, crash_probability=crash_probability)
+        return MockPriceSource(seed=seed, crash_probability=crash_probability, crash_bps=crash_bps)
     return CoinMarketCapSource(key, cmc_base_url or DEFAULT_BASE_URL)
