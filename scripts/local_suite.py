@@ -43,9 +43,9 @@ class SuiteConfig:
     sync_interval: float = 5
     sweep_interval: float = 5
     crash_probability: float = 0.05
-    # 12 %: enough to put the demo's weakest positions under 1.0, mild enough that a liquidation
+    # 10 %: enough to put the demo's weakest positions under 1.0, mild enough that a liquidation
     # restores their health (a 25 % crash sends them into a spiral of bonuses down to bad debt).
-    crash_bps: int = 1200
+    crash_bps: int = 1000
     seed: int = 3
     demo_escrows: int = 8
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
