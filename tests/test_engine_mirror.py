@@ -41,7 +41,7 @@ async def test_full_read_once_then_only_changes_and_removals() -> None:
     monitor = IndexMonitor()
     for n in range(1, 8):
         monitor.put(n, collateral="ETH" if n == 7 else "BTC")
-    mirror = PositionMirror(monitor, page_size=3, settle_seconds=0)  # type: ignore[arg-type]
+    mirror = PositionMirror(monitor, page_size=3)  # type: ignore[arg-type]
     await mirror.refresh()
     assert len(mirror) == 7 and mirror.version == 7
     assert [r["sinceVersion"] for r in monitor.requests] == [None, None, None, 7]
@@ -64,7 +64,7 @@ async def test_a_monitor_that_lost_its_state_is_read_again_in_full() -> None:
     monitor = IndexMonitor()
     for n in range(1, 6):
         monitor.put(n)
-    mirror = PositionMirror(monitor, page_size=100, settle_seconds=0)  # type: ignore[arg-type]
+    mirror = PositionMirror(monitor, page_size=100)  # type: ignore[arg-type]
     await mirror.refresh()
     assert mirror.version == 5
 
@@ -77,21 +77,29 @@ async def test_a_monitor_that_lost_its_state_is_read_again_in_full() -> None:
     assert mirror.version == 2 and len(mirror) == 2
 
 
-async def test_an_entry_stored_after_its_version_was_counted_is_not_missed() -> None:
-    """The monitor takes a version, stores the position, then makes it visible: a read in between
-    reports the new version without the entry. The cursor waits until versions have settled."""
+async def test_a_change_between_pages_never_loses_an_entry() -> None:
+    """Changes are paged by offset: one arriving between two pages moves an entry to the end and
+    shifts an unchanged one past the reader. The cursor only moves on a read the monitor held still."""
     monitor = IndexMonitor()
-    monitor.put(1)
-    mirror = PositionMirror(monitor, page_size=100)  # type: ignore[arg-type]
+    for n in range(1, 5):
+        monitor.put(n)
+    mirror = PositionMirror(monitor, page_size=2)  # type: ignore[arg-type]
     await mirror.refresh()
-    late = monitor.index.next_version()  # counted, not yet visible
-    monitor.put(2)  # a later change, visible first
+    for n in range(1, 5):
+        monitor.put(n, amount=n)  # four changes: pages [1, 2] and [3, 4]
+    answer = monitor.positions
+
+    async def change_after_first_page(**query: Any) -> dict[str, Any]:
+        body = await answer(**query)
+        if query["offset"] == 0 and query["since_version"] is not None and len(monitor.requests) == 4:
+            monitor.put(1, amount=100)  # entry 1 moves to the end: entry 3 now sits on page 1
+        return body
+
+    monitor.positions = change_after_first_page  # type: ignore[method-assign]
     await mirror.refresh()
-    assert mirror.get(addr(2)) is not None and mirror.get(addr(3)) is None
-    monitor.index.put(Position(addr(3), addr(1000), "BTC", addr(2000), 7, "USDC", addr(3000), 1, 7, 8000, 1, 1, late))
     await mirror.refresh()
-    assert mirror.get(addr(3)) is not None and mirror.get(addr(3)).collateral_amount == 7  # type: ignore[union-attr]
-    assert len(mirror) == 3
+    assert [mirror.get(addr(n)).collateral_amount for n in range(1, 5)] == [100, 2, 3, 4]  # type: ignore[union-attr]
+    assert mirror.version == monitor.index.version
 
 
 async def test_a_monitor_view_older_than_our_own_reread_does_not_overwrite_it() -> None:
@@ -99,7 +107,7 @@ async def test_a_monitor_view_older_than_our_own_reread_does_not_overwrite_it() 
 
     monitor = IndexMonitor()
     monitor.put(1)
-    mirror = PositionMirror(monitor, settle_seconds=0)  # type: ignore[arg-type]
+    mirror = PositionMirror(monitor)  # type: ignore[arg-type]
     await mirror.refresh()
     # After a liquidation the engine re-read the escrow at block 50: collateral shrank to 4.
     fresh = replace(mirror.get(addr(1)), collateral_amount=4, block_number=50)  # type: ignore[type-var]

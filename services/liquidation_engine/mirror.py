@@ -9,8 +9,6 @@ pair so a price change touches only the positions holding that asset.
 from __future__ import annotations
 
 import gc
-import time
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +21,7 @@ from shared.logging import get_logger
 log = get_logger()
 
 Pair = tuple[str, str]  # (collateral asset, debt asset)
+FULL_LOAD_TRIES = 3
 
 
 class MonitorUnavailable(Exception):
@@ -95,12 +94,10 @@ def parse_position(item: dict[str, Any]) -> TrackedPosition:
 
 
 class PositionMirror:
-    def __init__(self, monitor: MonitorClient, page_size: int = 5000, settle_seconds: float = 5.0) -> None:
+    def __init__(self, monitor: MonitorClient, page_size: int = 5000) -> None:
         self.monitor = monitor
         self.page_size = page_size
-        self.settle_seconds = settle_seconds
         self.version = -1  # the cursor: every change up to it is in our copy; -1 = never loaded
-        self._observed: deque[tuple[float, int]] = deque()  # (when, monitor version) not settled yet
         self._positions: dict[str, TrackedPosition] = {}
         self._by_pair: dict[Pair, dict[str, TrackedPosition]] = {}
         self._pairs_by_asset: dict[str, set[Pair]] = {}
@@ -182,7 +179,6 @@ class PositionMirror:
         self._positions.clear()
         self._by_pair.clear()
         self._pairs_by_asset.clear()
-        self._observed.clear()
         self.version = -1
 
     # --- reads from the monitor ----------------------------------------------------------
@@ -201,26 +197,17 @@ class PositionMirror:
             raise MonitorUnavailable(self.last_error) from None
 
     async def _full_load(self) -> int:
-        offset = 0
-        start_version: int | None = None
-        fresh: list[dict[str, Any]] = []
-        while True:
-            body = await self.monitor.positions(limit=self.page_size, offset=offset)
-            if start_version is None:
-                start_version = int(body["version"])
-            page = body["positions"]
-            fresh.extend(page)
-            offset += len(page)
-            if not page or offset >= int(body["total"]):
+        # Pages are read by offset: a change between two pages can shift an unchanged entry past us.
+        # A read during which the monitor's version did not move is consistent; retry a few times
+        # for one, and the incremental read from the first page's version covers the rest.
+        for _ in range(FULL_LOAD_TRIES):
+            fresh, start_version, consistent = await self._read_all()
+            if consistent:
                 break
         self.clear()
         for item in fresh:
             self.apply(item)
-        # Pages were read while the monitor may have changed: replay from the newest entry we hold, and
-        # treat the first page's version as seen now (it becomes the cursor once it has settled).
-        self.version = max((int(i.get("version", 0)) for i in fresh), default=0)
-        self._observed.clear()
-        self._observe(start_version or 0)
+        self.version = start_version
         changed = await self._incremental()
         self.last_error = None
         # 100 000 long-lived positions make every full garbage collection walk them all (tens of ms,
@@ -231,19 +218,24 @@ class PositionMirror:
         log.info("Positions loaded", positions=len(self), version=self.version)
         return len(fresh) + changed
 
-    def _observe(self, version: int) -> None:
-        now = time.monotonic()
-        self._observed.append((now, version))
-        # The monitor counts a version up before the entry carrying it is visible (it is stored first),
-        # so a reported version only becomes our cursor once it has settled; until then the same recent
-        # changes are read again, which is harmless (applying is idempotent).
-        while self._observed and self._observed[0][0] <= now - self.settle_seconds:
-            self.version = max(self.version, self._observed.popleft()[1])
+    async def _read_all(self) -> tuple[list[dict[str, Any]], int, bool]:
+        """Every position, the monitor's version at the first page, and whether it stayed the same."""
+        offset = 0
+        versions: list[int] = []
+        fresh: list[dict[str, Any]] = []
+        while True:
+            body = await self.monitor.positions(limit=self.page_size, offset=offset)
+            versions.append(int(body["version"]))
+            page = body["positions"]
+            fresh.extend(page)
+            offset += len(page)
+            if not page or offset >= int(body["total"]):
+                return fresh, versions[0], versions[0] == versions[-1]
 
     async def _incremental(self) -> int:
         offset = 0
         changed = 0
-        first_version: int | None = None
+        versions: list[int] = []
         while True:
             body = await self.monitor.positions(limit=self.page_size, offset=offset, since_version=self.version)
             version = int(body["version"])
@@ -252,8 +244,7 @@ class PositionMirror:
                             known=self.version, monitor=version)
                 self.clear()
                 return await self._full_load()
-            if first_version is None:
-                first_version = version
+            versions.append(version)
             page = body["positions"]
             for item in page:
                 self.apply(item)
@@ -261,7 +252,9 @@ class PositionMirror:
             offset += len(page)
             if not page or offset >= int(body["total"]):
                 break
-        # The first page's version: entries that shifted between pages are replayed from it next time.
-        self._observe(first_version if first_version is not None else self.version)
+        # The monitor publishes a version only once its entry is visible, so the cursor may move to
+        # it; but if it moved between pages, an entry may have shifted past us: read again from here.
+        if versions[0] == versions[-1]:
+            self.version = versions[0]
         self.last_error = None
         return changed
