@@ -3,13 +3,10 @@ calls against a PXE that refuses batches (as Aztec's JSON-RPC server does)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,6 +14,7 @@ from starlette.routing import Route
 
 from services.dev_pxe.testing import running_dev_pxe
 from shared.pxe import Call, PxeClient, PxeReverted, to_field
+from tests.fixtures.servers import serving
 from tests.test_pxe_client import ETH_PRICE, LIQUIDATOR_KEY, UNIT, USDC_PRICE, interest_free_epoch
 
 
@@ -56,44 +54,25 @@ async def test_many_liquidations_in_two_batches_with_per_call_errors() -> None:
             assert {r.status for r in receipts} == {"success"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _no_batch_server(seen: list[object]) -> AsyncIterator[str]:
+async def _refuse_arrays(request: Request) -> JSONResponse:
     """Answers single calls only; an array is refused whole, as Aztec's SafeJsonRpcServer does."""
-
-    async def rpc(request: Request) -> JSONResponse:
-        body = json.loads(await request.body())
-        seen.append(body)
-        if not isinstance(body, dict):
-            return JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": -32601, "message": "Method not found: undefined"}},
-                                status_code=400)
-        if body["method"] == "pxe_sendTx" and body["params"][0]["calls"][0]["to"].endswith("bad"):
-            return JSONResponse({"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32702, "message": "Price mismatch"}},
-                                status_code=400)
-        return JSONResponse({"jsonrpc": "2.0", "id": body["id"], "result": "0x" + f"{len(seen):064x}"})
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/", rpc, methods=["POST"])]), host="127.0.0.1",
-                                           port=port, log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    body = json.loads(await request.body())
+    request.app.state.seen.append(body)
+    if not isinstance(body, dict):
+        return JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": -32601, "message": "Method not found: undefined"}},
+                            status_code=400)
+    if body["method"] == "pxe_sendTx" and body["params"][0]["calls"][0]["to"].endswith("bad"):
+        return JSONResponse({"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32702, "message": "Price mismatch"}},
+                            status_code=400)
+    return JSONResponse({"jsonrpc": "2.0", "id": body["id"], "result": "0x" + f"{len(request.app.state.seen):064x}"})
 
 
 @pytest.fixture
 async def no_batch_pxe() -> AsyncIterator[tuple[str, list[object]]]:
-    seen: list[object] = []
-    async for url in _no_batch_server(seen):
-        yield url, seen
+    app = Starlette(routes=[Route("/", _refuse_arrays, methods=["POST"])])
+    app.state.seen = []
+    async with serving(app) as url:
+        yield url, app.state.seen
 
 
 async def test_a_pxe_that_refuses_batches_gets_single_calls(no_batch_pxe: tuple[str, list[object]]) -> None:
