@@ -22,7 +22,7 @@ test: setup
 	$(PY) -m pytest
 
 run: setup
-	$(PY) -m scripts.run_local
+	$(PY) -m devnet.run
 
 bench: setup
 	$(PY) -m bench

@@ -64,7 +64,7 @@ def free_port() -> int:
 @contextmanager
 def dev_pxe_process(rpc_url: str | None, oracle: str | None) -> Iterator[str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "services.dev_pxe", "--port", str(port), "--block-time", "0.2", "--log-level", "warning"]
+    cmd = [sys.executable, "-m", "devnet.pxe", "--port", str(port), "--block-time", "0.2", "--log-level", "warning"]
     if rpc_url and oracle:
         cmd += ["--rpc-url", rpc_url, "--oracle-address", oracle]
     with tempfile.NamedTemporaryFile("w+", suffix=".log") as out:
@@ -103,7 +103,7 @@ class Oracle:
 
     async def start_chain(self) -> tuple[str, str]:
         from shared.evm.chain import Chain, TxSender
-        from shared.evm.local import start_local_chain
+        from devnet.chain.local import start_local_chain
         from shared.evm.oracle import PriceOracle, deploy_oracle
 
         self.local = start_local_chain()

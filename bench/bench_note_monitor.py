@@ -43,7 +43,7 @@ def dev_pxe_process() -> Iterator[str]:
     """The development PXE in a process of its own (as a real PXE is), on a free port."""
     # Its output goes to a file, not a pipe: a pipe nobody reads would fill up and stall it.
     with tempfile.NamedTemporaryFile("w+", suffix=".log") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "services.dev_pxe", "--port", "0", "--log-level", "info"], stdout=out, stderr=out)
+        proc = subprocess.Popen([sys.executable, "-m", "devnet.pxe", "--port", "0", "--log-level", "info"], stdout=out, stderr=out)
         try:
             yield _wait_for_url(proc, Path(out.name))
         finally:

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.dev_pxe.demo import DEMO_PRICES
-from services.dev_pxe.testing import RunningDevPxe, running_dev_pxe
+from devnet.pxe.demo import DEMO_PRICES
+from devnet.pxe.testing import RunningDevPxe, running_dev_pxe
 from shared import money
 from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 
@@ -70,7 +70,7 @@ async def test_prices_are_checked_against_the_price_oracle_on_chain(local_chain,
 
 
 async def test_an_unreachable_oracle_blocks_liquidations_instead_of_guessing() -> None:
-    from shared.evm.local import free_port
+    from devnet.chain.local import free_port
 
     dead_chain = f"http://127.0.0.1:{free_port()}"
     async with running_dev_pxe(block_time=0, rpc_url=dead_chain, oracle_address="0x" + "ab" * 20) as pxe:
@@ -160,12 +160,12 @@ async def test_serves_ten_thousand_escrows_to_concurrent_readers() -> None:
 
 
 def test_cli_starts_logs_its_url_and_seeds_a_demo(tmp_path: Path) -> None:
-    from shared.evm.local import free_port
+    from devnet.chain.local import free_port
 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.dev_pxe", "--port", str(port), "--demo", "--block-time", "0.1"],
+        [sys.executable, "-m", "devnet.pxe", "--port", str(port), "--demo", "--block-time", "0.1"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from scripts.local_suite import LocalSuite, SuiteConfig, free_ports
+from devnet.suite import LocalSuite, SuiteConfig, free_ports
 from shared import money
 from tests.fixtures.fake_cmc import FakeCoinMarketCap
 

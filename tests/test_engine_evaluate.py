@@ -1,11 +1,11 @@
-"""The engine's fast evaluator against the development PXE's contract rules (services/dev_pxe/protocol.py)."""
+"""The engine's fast evaluator against the development PXE's contract rules (devnet/pxe/protocol.py)."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.dev_pxe import protocol
+from devnet.pxe import protocol
 from services.liquidation_engine.attempts import Cooldowns, Rereads
 from services.liquidation_engine.evaluate import InterestOffsets, TrackedPosition, in_priority_order, scan
 from shared import money

@@ -11,7 +11,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 
 from shared.evm import chain as chain_module
 from shared.evm.chain import Chain, TxFailed, TxResult, TxReverted, TxSender, revert_reason
-from shared.evm.local import LocalChain
+from devnet.chain.local import LocalChain
 from shared.evm.oracle import PriceOracle
 from tests.fixtures.chain import evm_clients
 

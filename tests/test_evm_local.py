@@ -9,10 +9,10 @@ import urllib.request
 import pytest
 from eth_account import Account
 
-from shared.evm import local as local_module
-from shared.evm.devchain import DevChain
-from shared.evm.local import ANVIL_DEV_KEYS, LocalChain, anvil_path, start_local_chain
-from shared.evm.keys import ANVIL_MNEMONIC
+from devnet.chain import local as local_module
+from devnet.chain.pyevm import DevChain
+from devnet.chain.local import ANVIL_DEV_KEYS, LocalChain, anvil_path, start_local_chain
+from devnet.chain.keys import ANVIL_MNEMONIC
 
 
 def _rpc(url: str, method: str, params: list | None = None) -> dict:  # type: ignore[type-arg]

@@ -21,7 +21,7 @@ async def test_cancelled_requests_leave_the_chain_usable(local_chain) -> None:  
 
 
 async def test_unreachable_node_is_reported_not_hung() -> None:
-    from shared.evm.local import free_port
+    from devnet.chain.local import free_port
 
     chain = Chain(f"http://127.0.0.1:{free_port()}", request_timeout=2)
     assert not await asyncio.wait_for(chain.is_connected(), 10)

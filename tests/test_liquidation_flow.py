@@ -17,7 +17,7 @@ import httpx
 import pytest
 import structlog
 
-from services.dev_pxe.testing import RunningDevPxe, running_dev_pxe
+from devnet.pxe.testing import RunningDevPxe, running_dev_pxe
 from services.liquidation_engine.app import create_app as create_engine_app
 from services.liquidation_engine.attempts import INTERRUPTED_ERROR, AttemptStore, Plan
 from services.liquidation_engine.mirror import MonitorClient
@@ -27,7 +27,7 @@ from services.note_monitor.app import create_app as create_monitor_app
 from services.note_monitor.settings import NoteMonitorSettings
 from shared import money
 from shared.db import Database
-from shared.evm.local import LocalChain
+from devnet.chain.local import LocalChain
 from shared.logging import configure_logging
 from shared.pxe.client import Call, PxeClient
 from shared.pxe.fields import to_field

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from services.dev_pxe import protocol
+from devnet.pxe import protocol
 from shared import money
 
 UNIT = 10**18

@@ -8,7 +8,7 @@ import pytest
 from eth_abi import encode
 
 from shared.evm.chain import TxReverted
-from shared.evm.local import LocalChain
+from devnet.chain.local import LocalChain
 from shared.evm.oracle import PRICE_UPDATED_TOPIC, OnChainPrice, PriceOracle, asset_key, load_artifact
 from tests.fixtures.chain import evm_clients
 

@@ -268,7 +268,7 @@ async def test_bad_input_gets_clear_4xx(local_chain, oracle_address, cmc, engine
 
 
 async def test_unreachable_chain_is_unhealthy_and_pushes_nothing(cmc, engine, capsys) -> None:  # type: ignore[no-untyped-def]
-    from shared.evm.local import free_port
+    from devnet.chain.local import free_port
 
     dead = f"http://127.0.0.1:{free_port()}"
     settings = settings_for(dead, "0x" + "11" * 20, "0x" + "22" * 32, engine.url)

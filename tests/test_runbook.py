@@ -187,6 +187,6 @@ def test_every_metric_the_runbook_cites_exists() -> None:
     assert sorted(cited - metric_names()) == []
 
 
-@pytest.mark.parametrize("path", ["scripts/generate_api_key.py", "scripts/run_local.py", ".env.docker", "Makefile"])
+@pytest.mark.parametrize("path", ["scripts/generate_api_key.py", "devnet/run.py", ".env.docker", "Makefile"])
 def test_referenced_files_exist(path: str) -> None:
     assert (REPO / path).exists()

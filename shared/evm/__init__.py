@@ -1,7 +1,6 @@
-"""EVM layer: JSON-RPC chain access, local-key transaction sending, the PriceOracle, local chains.
+"""EVM layer of the product: JSON-RPC chain access, local-key transaction sending, the PriceOracle.
 
 Modules: `chain` (Chain, TxSender, TxResult, TxReverted, TxFailed), `oracle` (asset_key,
-OnChainPrice, PriceOracle, deploy_oracle, load_artifact), `local` (start_local_chain,
-LocalChain, ANVIL_DEV_KEYS) and `devchain` (the py-evm fallback chain, `python -m
-shared.evm.devchain`). Import from the modules; this package imports nothing heavy itself.
+OnChainPrice, PriceOracle, deploy_oracle, load_artifact), `provider` (the httpx web3 provider).
+Local chains for development live in `devnet.chain`, which the product never imports.
 """

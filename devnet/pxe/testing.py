@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import uvicorn
 
-from services.dev_pxe.prices import OraclePrices, PriceSource, StaticPrices
-from services.dev_pxe.server import DevPxe
-from services.dev_pxe.state import DevPxeState
+from devnet.pxe.prices import OraclePrices, PriceSource, StaticPrices
+from devnet.pxe.server import DevPxe
+from devnet.pxe.state import DevPxeState
 from shared.pxe.client import rpc_error
 
 HOST = "127.0.0.1"

@@ -10,7 +10,7 @@ import signal
 import time
 from pathlib import Path
 
-from scripts.local_suite import REPO, LocalSuite, SuiteConfig
+from devnet.suite import REPO, LocalSuite, SuiteConfig
 
 BANNER = """
 ================================================================================

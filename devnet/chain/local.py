@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .keys import ANVIL_CHAIN_ID, ANVIL_DEV_KEYS, ANVIL_MNEMONIC
+from devnet.chain.keys import ANVIL_CHAIN_ID, ANVIL_DEV_KEYS, ANVIL_MNEMONIC
 
 __all__ = ["ANVIL_CHAIN_ID", "ANVIL_DEV_KEYS", "ANVIL_MNEMONIC", "LocalChain", "LocalChainError", "anvil_path", "start_local_chain"]
 
@@ -160,7 +160,7 @@ def start_local_chain(
             except (LocalChainError, OSError) as exc:
                 errors.append(str(exc))
     p = port or free_port(host)
-    cmd = [sys.executable, "-m", "shared.evm.devchain", "--host", host, "--port", str(p), "--silent"]
+    cmd = [sys.executable, "-m", "devnet.chain.pyevm", "--host", host, "--port", str(p), "--silent"]
     try:
         return _launch(cmd, f"http://{host}:{p}", "py-evm", ANVIL_DEV_KEYS, timeout or 60.0)
     except (LocalChainError, OSError) as exc:

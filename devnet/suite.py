@@ -16,8 +16,8 @@ from typing import IO, Any
 
 import httpx
 
-from services.dev_pxe.testing import Admin
-from shared.evm.local import LocalChain, free_port, start_local_chain
+from devnet.pxe.testing import Admin
+from devnet.chain.local import LocalChain, free_port, start_local_chain
 from shared.evm.oracle import deploy_data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,7 +74,7 @@ class LocalSuite:
 
     def start_pxe(self) -> None:
         assert self.chain is not None
-        self.pxe = self._spawn("dev-pxe", [sys.executable, "-m", "services.dev_pxe", "--port", str(self.config.ports["pxe"]),
+        self.pxe = self._spawn("dev-pxe", [sys.executable, "-m", "devnet.pxe", "--port", str(self.config.ports["pxe"]),
                                            "--rpc-url", self.chain.url, "--oracle-address", self.oracle_address,
                                            "--block-time", "0.5", "--log-format", self.config.log_format], {})
         _wait_http(f"{self.url('pxe')}/status", self.pxe, "development PXE")

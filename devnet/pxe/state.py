@@ -14,8 +14,8 @@ from collections.abc import Iterator, MutableSet
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from services.dev_pxe import protocol
-from services.dev_pxe.protocol import AuthwitIntent, CollateralNote, Escrow, LoanNote, Pool, Revert, Token
+from devnet.pxe import protocol
+from devnet.pxe.protocol import AuthwitIntent, CollateralNote, Escrow, LoanNote, Pool, Revert, Token
 from shared.pxe.fields import symbol_to_field, to_field
 
 INVALID_INPUT = -32701

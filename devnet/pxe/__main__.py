@@ -1,4 +1,4 @@
-"""python -m services.dev_pxe --port 8080 [--rpc-url URL --oracle-address 0x..] [--latency-ms 0] [--block-time 0.2] [--demo]"""
+"""python -m devnet.pxe --port 8080 [--rpc-url URL --oracle-address 0x..] [--latency-ms 0] [--block-time 0.2] [--demo]"""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import sys
 
 import uvicorn
 
-from services.dev_pxe.demo import seed_demo
-from services.dev_pxe.prices import OraclePrices, PriceSource, StaticPrices
-from services.dev_pxe.server import DevPxe
+from devnet.pxe.demo import seed_demo
+from devnet.pxe.prices import OraclePrices, PriceSource, StaticPrices
+from devnet.pxe.server import DevPxe
 from shared.logging import configure_logging, get_logger
 
 HOST = "127.0.0.1"  # a development stand-in: never exposed beyond this machine
@@ -20,7 +20,7 @@ HOST = "127.0.0.1"  # a development stand-in: never exposed beyond this machine
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
-    parser = argparse.ArgumentParser(prog="python -m services.dev_pxe", description="Development PXE (in memory, not persisted)")
+    parser = argparse.ArgumentParser(prog="python -m devnet.pxe", description="Development PXE (in memory, not persisted)")
     parser.add_argument("--port", type=int, default=int(env("DEV_PXE_PORT", "8080")))
     parser.add_argument("--rpc-url", default=env("RPC_URL", ""), help="EVM JSON-RPC with the PriceOracle")
     parser.add_argument("--oracle-address", default=env("ORACLE_ADDRESS", ""))

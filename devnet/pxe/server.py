@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from services.dev_pxe.demo import seed_demo
-from services.dev_pxe.protocol import current_epoch_end
-from services.dev_pxe.prices import BATCH_PRICES, PriceSource, PriceUnavailable, StaticPrices
-from services.dev_pxe.state import ContractCall, DevPxeState, ExecutionError, InvalidInput, MethodNotFound, RpcError, Tx
+from devnet.pxe.demo import seed_demo
+from devnet.pxe.protocol import current_epoch_end
+from devnet.pxe.prices import BATCH_PRICES, PriceSource, PriceUnavailable, StaticPrices
+from devnet.pxe.state import ContractCall, DevPxeState, ExecutionError, InvalidInput, MethodNotFound, RpcError, Tx
 from shared.logging import get_logger
 from shared.pxe.fields import from_field, normalize_address, to_field
 

@@ -1,6 +1,6 @@
 """A local EVM chain for when anvil is unavailable: py-evm (eth-tester) served over HTTP JSON-RPC.
 
-    python -m shared.evm.devchain --port 8545
+    python -m devnet.chain.pyevm --port 8545
 
 Everything else talks to it through `RPC_URL` exactly as it talks to anvil, so it only has
 to answer the standard `eth_*` methods the way a node does. What it takes care of:
@@ -37,9 +37,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-from .keys import ANVIL_CHAIN_ID, ANVIL_DEV_KEYS
+from devnet.chain.keys import ANVIL_CHAIN_ID, ANVIL_DEV_KEYS
 
-log = logging.getLogger("shared.evm.devchain")
+log = logging.getLogger("devnet.chain.pyevm")
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 GWEI = 10**9

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from services.dev_pxe import protocol
-from services.dev_pxe.prices import PriceSource, PriceUnavailable, StaticPrices
-from services.dev_pxe.state import DevPxeState
+from devnet.pxe import protocol
+from devnet.pxe.prices import PriceSource, PriceUnavailable, StaticPrices
+from devnet.pxe.state import DevPxeState
 
 UNIT = 10**18  # every demo token has 18 decimals
 
