@@ -34,17 +34,18 @@ from typing import Any
 import httpx
 import uvicorn
 
+from devnet.static_prices import StaticPrices
 from services.liquidation_engine.app import create_app as create_engine_app
 from services.liquidation_engine.checker import gc_paused
-from services.liquidation_engine.evaluate import Finding, InterestOffsets, TrackedPosition, in_priority_order, scan
-from services.liquidation_engine.oracle_prices import OraclePrice, StaticPrices
+from services.liquidation_engine.planning.evaluate import Finding, InterestOffsets, in_priority_order, scan
 from services.liquidation_engine.service import LiquidationEngine
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from services.note_monitor.app import create_app as create_monitor_app
-from services.note_monitor.domain import Position
 from services.note_monitor.settings import NoteMonitorSettings
 from shared import money
+from shared.evm.oracle import OnChainPrice
 from shared.logging import configure_logging
+from shared.positions import Position
 from shared.settings import load_settings
 
 API_KEY = "bench-key-7c2e9f4a1b8d3e6f0a5c2d9e8b7f6a1c"
@@ -102,8 +103,8 @@ class Oracle:
         self.admin_url = ""
 
     async def start_chain(self) -> tuple[str, str]:
-        from shared.evm.chain import Chain, TxSender
         from devnet.chain.local import start_local_chain
+        from shared.evm.chain import Chain, TxSender
         from shared.evm.oracle import PriceOracle, deploy_oracle
 
         self.local = start_local_chain()
@@ -118,7 +119,7 @@ class Oracle:
             await self.oracle.set_prices(prices)
             return
         now = int(time.time())
-        self.static.table.update({s: OraclePrice(p, now) for s, p in prices.items()})
+        self.static.table.update({s: OnChainPrice(p, now) for s, p in prices.items()})
         await rpc(self.admin_url, "dev_setPrices", [{s: str(p) for s, p in prices.items()}])
 
     async def close(self) -> None:
@@ -203,9 +204,7 @@ def naive_evaluate(items: list[dict[str, Any]], collateral_price: int, debt_pric
             continue
         hf = (Decimal(item["collateralAmount"]) * cp * Decimal(item["liquidationThresholdBps"])) / (Decimal(debt) * dp * 10_000)
         if hf < 1:
-            p = TrackedPosition(item["escrow"], item["pool"], item["collateralAsset"], item["collateralToken"],
-                                int(item["collateralAmount"]), item["debtAsset"], item["debtToken"], principal,
-                                int(item["debtEpoch"]), int(item["liquidationThresholdBps"]), int(item["version"]))
+            p = Position.from_wire(item)
             found.append(Finding(p, debt, collateral_price, debt_price))
     return found
 
@@ -289,24 +288,23 @@ async def run(args: argparse.Namespace, pxe_url: str, oracle: Oracle, rpc_url: s
         engine_app = create_engine_app(settings, engine)
         t = time.perf_counter()
         async with engine_app.router.lifespan_context(engine_app), serving(engine_app, free_port()) as engine_url:
-            await engine.checker.wait_for_check(0)
-            print(f"engine copy built through the monitor's API once: {len(engine.mirror)} positions "
+            await engine.checks.wait_for_run(0)
+            print(f"engine copy built through the monitor's API once: {len(engine.positions)} positions "
                   f"in {time.perf_counter() - t:.1f} s")
-            assert engine.executor.liquidator
-            await rpc(pxe_url, "dev_mint", [usdc, engine.executor.liquidator, str(10**12 * E18)])
+            assert engine.sender.liquidator
+            await rpc(pxe_url, "dev_mint", [usdc, engine.sender.liquidator, str(10**12 * E18)])
             clock = SendClock(engine)
 
             async def reset() -> None:
-                await engine.executor.idle(60)
+                await engine.follower.idle(60)
                 await oracle.set({"BTC": HIGH})
                 await asyncio.gather(*(rpc(pxe_url, "dev_setPosition", [a, str(E18), str(AT_RISK_DEBT), epoch])
                                        for a in risky_addresses))
                 block[0] = int(await rpc(pxe_url, "node_getBlockNumber", []))
                 for a in risky_addresses:
                     put(a, AT_RISK_DEBT)
-                await engine.mirror.refresh()  # the engine would see these in any check; keep them out of the timing
-                engine.cooldowns._failures.clear()
-                engine.cooldowns._until.clear()
+                await engine.positions.refresh()  # the engine would see these in any check; keep them out of the timing
+                engine.cooldowns.clear()
 
             fast: list[float] = []
             fast_first: list[float] = []
@@ -334,13 +332,13 @@ async def run(args: argparse.Namespace, pxe_url: str, oracle: Oracle, rpc_url: s
                     with gc_paused():  # the same collector policy as the engine's check
                         items = await pull_all(http, monitor_url)
                         found = naive_evaluate(items, LOW, P8, int(time.time()))
-                        await engine.executor.liquidate(in_priority_order(found), None)
+                        engine.follower.follow_all(await engine.sender.send(in_priority_order(found), None))
                     first, last = await clock.wait()
                     naive_first.append(first - start)
                     naive.append(last - start)
                 await reset()  # the at-risk positions back, for the evaluation figures below
 
-            positions = list(engine.mirror.positions(("BTC", "USDC")))
+            positions = list(engine.positions.positions(("BTC", "USDC")))
             evaluations = []
             for _ in range(7):
                 t = time.perf_counter()
@@ -348,7 +346,7 @@ async def run(args: argparse.Namespace, pxe_url: str, oracle: Oracle, rpc_url: s
                 evaluations.append(time.perf_counter() - t)
             items = [{"escrow": p.escrow, "pool": p.pool, "collateralAsset": "BTC", "collateralToken": p.collateral_token,
                       "collateralAmount": str(p.collateral_amount), "debtAsset": "USDC", "debtToken": p.debt_token,
-                      "debtPrincipal": str(p.principal), "debtEpoch": p.loan_epoch, "liquidationThresholdBps": 8000,
+                      "debtPrincipal": str(p.debt_principal), "debtEpoch": p.debt_epoch, "liquidationThresholdBps": 8000,
                       "version": p.version} for p in positions]
             t = time.perf_counter()
             naive_eval = naive_evaluate(items, LOW, P8, int(time.time()))

@@ -25,12 +25,12 @@ from typing import Any
 import httpx
 
 from services.note_monitor.app import create_app
-from services.note_monitor.domain import Escrow, Notes, Position
+from services.note_monitor.domain import Escrow, position_of
 from services.note_monitor.reader import EscrowReader
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings
 from shared.logging import configure_logging
-from shared.pxe.client import PxeClient
+from shared.pxe.client import Notes, PxeClient
 from shared.settings import load_settings
 
 API_KEY = "bench-key-4b1d9e2f7a6c5b3e8d0f1a2c3b4d5e6f"
@@ -88,7 +88,7 @@ def settings(db_dir: str, pxe_url: str, concurrency: int = 16) -> NoteMonitorSet
 
 async def seed(monitor: NoteMonitor, escrows: list[Escrow], notes: Notes) -> None:
     """Registers escrows straight into the registry (their discovery is not what is measured)."""
-    pairs = [(e, Position.read(e, notes, 0, 0, monitor.index.next_version())) for e in escrows]
+    pairs = [(e, position_of(e, notes, 0, 0, monitor.index.next_version())) for e in escrows]
     await monitor.registry.store.save_registrations(pairs, monitor.index.version)
     for escrow, position in pairs:
         monitor.registry.escrows[escrow.address] = escrow

@@ -8,12 +8,44 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import get_logger
 
 log = get_logger()
+
+
+class ErrorOut(BaseModel):
+    error: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(BaseModel):
+    error: str
+    details: list[FieldError]
+
+
+_DESCRIPTIONS = {
+    400: "The body is not valid JSON",
+    401: "X-API-Key is missing or wrong",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "The body is larger than MAX_BODY_BYTES",
+    422: "The input breaks a rule; the message names the field",
+    503: "A dependency (PXE, chain, database) is unavailable",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can answer, all `{"error": ...}`."""
+    return {code: {"model": ValidationErrorOut if code == 422 else ErrorOut, "description": _DESCRIPTIONS[code]}
+            for code in codes}
 
 
 def error_response(status: int, message: str, **extra: Any) -> JSONResponse:

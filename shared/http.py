@@ -1,14 +1,12 @@
-"""httpx client factory and bounded retries with backoff for idempotent calls."""
+"""httpx client factory and idempotent requests retried on transport errors and 5xx/429."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
-T = TypeVar("T")
+from shared.retry import RetriesExhausted, retry
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -20,41 +18,6 @@ def make_client(base_url: str = "", timeout: float = 10.0, connect_timeout: floa
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
         **kwargs,
     )
-
-
-class RetriesExhausted(Exception):
-    def __init__(self, attempts: int, last: BaseException | None, response: httpx.Response | None = None) -> None:
-        self.attempts = attempts
-        self.last = last
-        self.response = response
-        super().__init__(f"gave up after {attempts} attempts: {last!r}" if last else f"gave up after {attempts} attempts")
-
-
-def backoff_delay(attempt: int, base: float, cap: float = 10.0) -> float:
-    return min(cap, base * (2 ** (attempt - 1)))
-
-
-async def retry(
-    call: Callable[[], Awaitable[T]],
-    *,
-    attempts: int = 3,
-    backoff: float = 0.2,
-    retry_on: tuple[type[BaseException], ...] = (httpx.TransportError,),
-    on_retry: Callable[[int, BaseException], None] | None = None,
-) -> T:
-    """Run `call` up to `attempts` times, sleeping with exponential backoff between tries."""
-    last: BaseException | None = None
-    for attempt in range(1, attempts + 1):
-        try:
-            return await call()
-        except retry_on as exc:
-            last = exc
-            if attempt == attempts:
-                break
-            if on_retry:
-                on_retry(attempt, exc)
-            await asyncio.sleep(backoff_delay(attempt, backoff))
-    raise RetriesExhausted(attempts, last)
 
 
 class RetryableStatus(Exception):

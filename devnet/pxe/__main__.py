@@ -11,7 +11,7 @@ import sys
 import uvicorn
 
 from devnet.pxe.demo import seed_demo
-from devnet.pxe.prices import OraclePrices, PriceSource, StaticPrices
+from devnet.pxe.prices import protocol_prices
 from devnet.pxe.server import DevPxe
 from shared.logging import configure_logging, get_logger
 
@@ -36,13 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def price_source(rpc_url: str, oracle_address: str) -> PriceSource:
-    return OraclePrices(rpc_url, oracle_address) if rpc_url else StaticPrices()
-
-
 async def run(args: argparse.Namespace) -> None:
     log = get_logger()
-    pxe = DevPxe(prices=price_source(args.rpc_url, args.oracle_address), block_time=args.block_time, latency_ms=args.latency_ms)
+    pxe = DevPxe(prices=protocol_prices(args.rpc_url, args.oracle_address), block_time=args.block_time, latency_ms=args.latency_ms)
     if args.demo:
         seeded = await seed_demo(pxe.state, pxe.prices, args.demo_escrows, registered=True)
         log.info("Dev PXE demo seeded", escrows=len(seeded["escrows"]), tokens=seeded["tokens"])

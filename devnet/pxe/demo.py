@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from devnet.pxe import protocol
-from devnet.pxe.prices import PriceSource, PriceUnavailable, StaticPrices
+from devnet.pxe.prices import PriceUnavailable, ProtocolPrices
 from devnet.pxe.state import DevPxeState
 
 UNIT = 10**18  # every demo token has 18 decimals
@@ -28,11 +28,11 @@ def debt_for_health(collateral: int, collateral_price: int, threshold_bps: int, 
     return -(-numerator // denominator)
 
 
-async def seed_demo(state: DevPxeState, prices: PriceSource, escrows: int = 8, registered: bool = False) -> dict[str, Any]:
+async def seed_demo(state: DevPxeState, prices: ProtocolPrices, escrows: int = 8, registered: bool = False) -> dict[str, Any]:
     symbols = sorted(DEMO_PRICES)
-    if isinstance(prices, StaticPrices):
-        missing = {s: p for s, p in DEMO_PRICES.items() if not prices.table.get(s)}
-        prices.set(missing)
+    if prices.static is not None:
+        missing = {s: p for s, p in DEMO_PRICES.items() if not prices.static.table.get(s)}
+        prices.static.set(missing)
     try:
         current = await prices.get_prices(symbols)
     except PriceUnavailable:

@@ -21,8 +21,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from devnet.pxe.demo import seed_demo
+from devnet.pxe.prices import BATCH_PRICES, PriceUnavailable, ProtocolPrices, protocol_prices
 from devnet.pxe.protocol import current_epoch_end
-from devnet.pxe.prices import BATCH_PRICES, PriceSource, PriceUnavailable, StaticPrices
 from devnet.pxe.state import ContractCall, DevPxeState, ExecutionError, InvalidInput, MethodNotFound, RpcError, Tx
 from shared.logging import get_logger
 from shared.pxe.fields import from_field, normalize_address, to_field
@@ -40,14 +40,14 @@ class DevPxe:
     def __init__(
         self,
         state: DevPxeState | None = None,
-        prices: PriceSource | None = None,
+        prices: ProtocolPrices | None = None,
         *,
         block_time: float = 0.2,
         latency_ms: float = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.state = state or DevPxeState()
-        self.prices: PriceSource = prices or StaticPrices()
+        self.prices = prices or protocol_prices()
         self.block_time = block_time
         self.latency_ms = latency_ms
         self.clock = clock
@@ -328,11 +328,12 @@ class DevPxe:
 
     async def dev_set_prices(self, params: list[Any]) -> None:
         (table,) = _arity(params, 1)
-        if not isinstance(self.prices, StaticPrices):
+        static = self.prices.static
+        if static is None:
             raise InvalidInput("Prices come from the PriceOracle on RPC_URL; dev_setPrices only works without it")
         if not isinstance(table, dict) or not table:
             raise InvalidInput('Expected {"SYMBOL": "price with 8 decimals", ...}')
-        self.prices.set({str(symbol): _amount(price, f"price of {symbol}") for symbol, price in table.items()})
+        static.set({str(symbol): _amount(price, f"price of {symbol}") for symbol, price in table.items()})
         return None
 
     async def dev_set_latency(self, params: list[Any]) -> None:

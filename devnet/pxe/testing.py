@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from devnet.pxe.prices import OraclePrices, PriceSource, StaticPrices
+from devnet.pxe.prices import ProtocolPrices, protocol_prices
 from devnet.pxe.server import DevPxe
 from devnet.pxe.state import DevPxeState
 from shared.pxe.client import rpc_error
@@ -99,14 +99,14 @@ class RunningDevPxe:
         self,
         *,
         port: int = 0,
-        prices: PriceSource | None = None,
+        prices: ProtocolPrices | None = None,
         rpc_url: str | None = None,
         oracle_address: str | None = None,
         block_time: float = 0.05,
         latency_ms: float = 0,
     ) -> None:
         if prices is None:
-            prices = OraclePrices(rpc_url, oracle_address) if rpc_url and oracle_address else StaticPrices()
+            prices = protocol_prices(rpc_url, oracle_address)
         self.pxe = DevPxe(prices=prices, block_time=block_time, latency_ms=latency_ms)
         self._socket = _bind(port)
         self.port = self._socket.getsockname()[1]

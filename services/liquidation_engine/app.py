@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.liquidation_engine.routes import protected, router
+from services.liquidation_engine.api.routes import protected, router
 from services.liquidation_engine.service import LiquidationEngine
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from shared.app import create_service_app

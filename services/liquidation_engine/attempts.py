@@ -1,4 +1,4 @@
-"""Liquidation attempts: persisted before anything is sent, cooldowns after failures, re-reads after changes.
+"""Liquidation attempts, persisted before anything is sent.
 
 Crash safety: a row is written as `submitted` (no txHash) before the authwit and the send; the
 txHash is written as soon as the PXE returns it. After `kill -9`, a `submitted` row with a txHash
@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, update
 
 from services.liquidation_engine.models import Base, LiquidationRow
+from services.liquidation_engine.planning.budget import Plan
 from shared.db import Database
 
 STATUSES = ("submitted", "succeeded", "failed", "skipped")
@@ -23,18 +23,6 @@ INTERRUPTED_ERROR = (
     "Interrupted before the PXE returned a transaction hash; not resent. "
     "The escrow is re-read before it is tried again."
 )
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one attempt asserts and expects, in exact integers."""
-
-    escrow: str
-    health_factor: str
-    repay: int
-    seized: int
-    collateral_price: int
-    debt_price: int
 
 
 class AttemptStore:
@@ -124,61 +112,3 @@ class AttemptStore:
             rows = await session.execute(select(LiquidationRow.status, func.count()).group_by(LiquidationRow.status))
             found = {status: int(n) for status, n in rows.all()}
         return {s: found.get(s, 0) for s in STATUSES}
-
-
-class Cooldowns:
-    """Exponential backoff per escrow after failed or skipped attempts; a success clears it."""
-
-    def __init__(self, base: float, maximum: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.base = base
-        self.maximum = maximum
-        self._clock = clock
-        self._failures: dict[str, int] = {}
-        self._until: dict[str, float] = {}
-
-    def blocked(self, escrow: str) -> bool:
-        until = self._until.get(escrow)
-        if until is None:
-            return False
-        if self._clock() >= until:
-            del self._until[escrow]
-            return False
-        return True
-
-    def failed(self, escrow: str) -> float:
-        """Start (or lengthen) the escrow's cooldown; returns its length in seconds."""
-        count = self._failures.get(escrow, 0) + 1
-        self._failures[escrow] = count
-        delay = min(self.maximum, self.base * 2 ** min(count - 1, 32))
-        self._until[escrow] = self._clock() + delay
-        return delay
-
-    def succeeded(self, escrow: str) -> None:
-        self._failures.pop(escrow, None)
-        self._until.pop(escrow, None)
-
-
-class Rereads:
-    """Escrows whose position must be read again before they are considered: after a success, an
-    interrupted send, or an unknown outcome. Satisfied by our own PXE read or by a newer monitor version."""
-
-    def __init__(self) -> None:
-        self._since: dict[str, int] = {}
-
-    def require(self, escrow: str, known_version: int) -> None:
-        self._since[escrow] = max(known_version, self._since.get(escrow, known_version))
-
-    def done(self, escrow: str) -> None:
-        self._since.pop(escrow, None)
-
-    def pending(self, escrow: str, current_version: int) -> bool:
-        since = self._since.get(escrow)
-        if since is None:
-            return False
-        if current_version > since:
-            del self._since[escrow]
-            return False
-        return True
-
-    def __len__(self) -> int:
-        return len(self._since)

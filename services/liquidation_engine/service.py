@@ -1,4 +1,10 @@
-"""The liquidation engine's Lifecycle: storage, liquidator account, position copy, oracle, check loop."""
+"""The liquidation engine: its parts wired in one place, every trigger of a check declared here, its
+lifecycle, and what the HTTP API asks of it.
+
+Triggers: the sweep schedule (SWEEP_INTERVAL), price notifications (POST /price-update), and
+escrows whose attempt settled (the receipt follower) or that were just re-read, all coalesced by
+CheckRequests into the next run of one Periodic loop.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +13,36 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from services.liquidation_engine.attempts import AttemptStore, Cooldowns, Rereads
-from services.liquidation_engine.checker import Checker
-from services.liquidation_engine.executor import Executor, ExecutorConfig
+from services.liquidation_engine.attempts import AttemptStore
+from services.liquidation_engine.check_requests import CheckRequests
+from services.liquidation_engine.checker import Checker, CheckParts
 from services.liquidation_engine.metrics import EngineMetrics
-from services.liquidation_engine.mirror import MonitorClient, MonitorUnavailable, PositionMirror
-from services.liquidation_engine.oracle_prices import RpcOracleReader, OraclePrices, PriceReader
+from services.liquidation_engine.models import LiquidationRow
+from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
+from services.liquidation_engine.oracle_prices import OraclePrices
+from services.liquidation_engine.outcomes import Outcomes
+from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
+from services.liquidation_engine.position_copy import PositionCopy
+from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
+from services.liquidation_engine.sending import LiquidationSender
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from shared.db import Database
+from shared.evm.oracle_reader import OracleReader, PriceReader
 from shared.health import probe
-from shared.http import backoff_delay
 from shared.logging import get_logger
+from shared.periodic import Periodic
 from shared.pxe.client import PxeClient
 from shared.pxe.errors import PxeError
+from shared.retry import backoff_delay, retry
 
 log = get_logger()
 
 REGISTER_RETRY_MAX = 30.0
+STOP_GRACE = 5.0  # a running check may finish its sends rather than be cut in half
+
+
+class _NotRegistered(Exception):
+    pass
 
 
 class LiquidationEngine:
@@ -34,59 +53,72 @@ class LiquidationEngine:
         self.metrics = EngineMetrics()
         self.db = Database(settings.database_url)
         self.store = AttemptStore(self.db, clock)
-        self._owns_pxe = pxe is None
+        self._owns_pxe, self._owns_monitor = pxe is None, monitor is None
         self.pxe = pxe or PxeClient(settings.pxe_url, max_connections=max(64, settings.max_concurrent_liquidations * 2))
-        self._owns_monitor = monitor is None
         self.monitor = monitor or MonitorClient(settings.note_monitor_url, settings.api_keys[0])
-        self.mirror = PositionMirror(self.monitor, settings.monitor_page_size)
-        self.prices = OraclePrices(price_reader or RpcOracleReader(settings.rpc_url, settings.oracle_address),
+        self.prices = OraclePrices(price_reader or OracleReader(settings.rpc_url, settings.oracle_address),
                                    settings.stale_after, clock)
+        self.in_flight, self.rereads = InFlight(), Rereads()
         self.cooldowns = Cooldowns(settings.cooldown_base, settings.cooldown_max)
-        self.rereads = Rereads()
-        self.executor = Executor(
-            self.pxe, self.store, self.cooldowns, self.rereads, self.mirror, self.monitor, self.metrics,
-            ExecutorConfig(settings.receipt_timeout, settings.receipt_poll_interval,
-                           settings.max_concurrent_liquidations, follow_backoff_max=settings.cooldown_max),
+        self.positions = PositionCopy(self.monitor, self.pxe, self.rereads, settings.monitor_page_size)
+        self.checks = Periodic("liquidation-check", settings.sweep_interval, self._check)
+        self.requests = CheckRequests(wake=self.checks.trigger)
+        outcomes = Outcomes(self.store, self.in_flight, self.cooldowns, self.rereads, self.metrics)
+        self.sender = LiquidationSender(self.pxe, self.store, self.in_flight, outcomes, self.metrics,
+                                        settings.max_concurrent_liquidations)
+        self.follower = ReceiptFollower(
+            self.pxe, self.store, outcomes, self.positions, self.monitor, self.requests,
+            ReceiptConfig(settings.receipt_timeout, settings.receipt_poll_interval, backoff_max=settings.cooldown_max),
         )
-        self.checker = Checker(self.mirror, self.prices, self.executor, self.cooldowns, self.rereads, self.metrics,
-                               sweep_interval=settings.sweep_interval, dry_run=settings.dry_run,
-                               log_healthy=settings.log_level == "debug", clock=clock)
-        self.metrics.positions_tracked.set_function(lambda: len(self.mirror))
+        self.checker = Checker(
+            CheckParts(self.positions, self.prices, self.sender, self.follower, self.in_flight, self.cooldowns,
+                       self.rereads, self.requests, self.metrics),
+            dry_run=settings.dry_run, log_healthy=settings.log_level == "debug", clock=clock,
+        )
+        self.metrics.positions_tracked.set_function(lambda: len(self.positions))
         self._registering: asyncio.Task[None] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.store.init()
         if not await self._register_once():
             self._registering = asyncio.create_task(self._register_until_done(), name="liquidator-register")
         try:
-            await self.mirror.refresh()
+            await self.positions.refresh()
         except MonitorUnavailable as exc:
             log.warning("Note monitor unreachable", error=str(exc), positions=0)
-        await self.executor.resume()
-        self.checker.start()
+        await self.follower.resume()
+        self.checks.start(run_first=True)
+
+    async def _check(self, scheduled: bool) -> None:
+        try:
+            await self.checker.run(self.requests.take(), sweep=scheduled)
+        except Exception as exc:  # one failed check must never end the loop
+            log.error("Check failed", error=repr(exc))
 
     async def _register_once(self) -> bool:
         try:
-            await self.executor.register(self.settings.liquidator_private_key.get_secret_value())
+            await self.sender.register(self.settings.liquidator_private_key.get_secret_value())
             return True
         except PxeError as exc:
             log.warning("Liquidator account registration failed", error=str(exc))
             return False
 
     async def _register_until_done(self) -> None:
-        attempt = 1
-        while True:
-            await asyncio.sleep(backoff_delay(attempt, 0.5, REGISTER_RETRY_MAX))
-            if await self._register_once():
-                self.checker.poke()
-                return
-            attempt += 1
+        async def once() -> None:
+            if not await self._register_once():
+                raise _NotRegistered()
+
+        await asyncio.sleep(backoff_delay(1, 0.5))
+        await retry(once, attempts=None, backoff=1.0, cap=REGISTER_RETRY_MAX, retry_on=(_NotRegistered,))
+        self.requests.everything()
 
     async def stop(self) -> None:
         if self._registering:
             self._registering.cancel()
-        await self.checker.stop()
-        await self.executor.stop()
+        await self.checks.stop(grace=STOP_GRACE)
+        await self.follower.stop()
         if self._owns_pxe:
             await self.pxe.close()
         if self._owns_monitor:
@@ -94,11 +126,16 @@ class LiquidationEngine:
         await self.prices.reader.close()
         await self.db.close()
 
+    # --- what the HTTP API asks ------------------------------------------------------------
+
     def price_update(self, assets: list[str]) -> None:
         accepted_at = time.monotonic()
         self.metrics.notifications.inc()
         log.info("Price update notification", assets=assets)
-        self.checker.notify(assets, accepted_at)
+        self.requests.notify(assets, accepted_at)
+
+    async def liquidations(self, limit: int, status: str | None) -> list[LiquidationRow]:
+        return await self.store.recent(limit, status)
 
     async def health(self) -> tuple[int, dict[str, Any]]:
         async def counts() -> dict[str, int] | None:
@@ -119,15 +156,15 @@ class LiquidationEngine:
             "service": self.settings.service_name,
             "pxeConnected": pxe_ok,
             "noteMonitorReachable": monitor_ok,
-            "positionsTracked": len(self.mirror),
+            "positionsTracked": len(self.positions),
             "liquidationsSucceeded": (found or {}).get("succeeded", 0),
             "liquidationsFailed": (found or {}).get("failed", 0),
             "lastCheckAt": self.checker.last_check_at,
             "checks": {
                 "database": "ok" if found is not None else "unreachable",
-                "liquidatorRegistered": self.executor.liquidator is not None,
-                "positionsLoaded": self.mirror.loaded,
-                "inFlight": len(self.executor.in_flight),
+                "liquidatorRegistered": self.sender.liquidator is not None,
+                "positionsLoaded": self.positions.loaded,
+                "inFlight": len(self.in_flight),
                 "dryRun": self.settings.dry_run,
             },
         }

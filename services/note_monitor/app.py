@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.note_monitor.routes import protected, router
+from services.note_monitor.api.routes import protected, router
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings
 from shared.app import create_service_app

@@ -1,12 +1,13 @@
-"""The monitor's records: an escrow as discovered at registration, its position as last read.
-
-Slotted and mutable only where a sync refreshes them in place, so 100 000 positions stay small.
-"""
+"""The monitor's records: an escrow as discovered at registration, and the position (the wire
+contract of shared.positions) it makes with the notes a sync reads (shared.pxe.client.Notes)."""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+
+from shared.positions import Position
+from shared.pxe.client import Notes
 
 
 def intern(value: str) -> str:
@@ -27,75 +28,28 @@ class Escrow:
     registered_at: int
 
 
-@dataclass(slots=True, frozen=True)
-class Notes:
-    """The amounts read from an escrow's collateral and loan notes."""
-
-    collateral_amount: int
-    debt_principal: int
-    debt_epoch: int
-
-
-@dataclass(slots=True)
-class Position:
-    escrow: str
-    pool: str
-    collateral_asset: str
-    collateral_token: str
-    collateral_amount: int
-    debt_asset: str
-    debt_token: str
-    debt_principal: int
-    debt_epoch: int
-    liquidation_threshold_bps: int
-    synced_at: int
-    block_number: int
-    version: int
-
-    @classmethod
-    def read(cls, escrow: Escrow, notes: Notes, synced_at: int, block_number: int, version: int) -> "Position":
-        return cls(
-            escrow=escrow.address,
-            pool=escrow.pool,
-            collateral_asset=escrow.collateral_asset,
-            collateral_token=escrow.collateral_token,
-            collateral_amount=notes.collateral_amount,
-            debt_asset=escrow.debt_asset,
-            debt_token=escrow.debt_token,
-            debt_principal=notes.debt_principal,
-            debt_epoch=notes.debt_epoch,
-            liquidation_threshold_bps=escrow.liquidation_threshold_bps,
-            synced_at=synced_at,
-            block_number=block_number,
-            version=version,
-        )
-
-    def same_state(self, escrow: Escrow, notes: Notes) -> bool:
-        """True when a fresh read shows nothing the engine would care about."""
-        return (
-            self.collateral_amount == notes.collateral_amount
-            and self.debt_principal == notes.debt_principal
-            and self.debt_epoch == notes.debt_epoch
-            and self.pool == escrow.pool
-            and self.collateral_token == escrow.collateral_token
-            and self.debt_token == escrow.debt_token
-            and self.collateral_asset == escrow.collateral_asset
-            and self.debt_asset == escrow.debt_asset
-            and self.liquidation_threshold_bps == escrow.liquidation_threshold_bps
-        )
-
-    def has_asset(self, asset: str) -> bool:
-        return self.collateral_asset == asset or self.debt_asset == asset
+def position_of(escrow: Escrow, notes: Notes, synced_at: int, block_number: int, version: int) -> Position:
+    return Position(
+        escrow=escrow.address, pool=escrow.pool,
+        collateral_asset=escrow.collateral_asset, collateral_token=escrow.collateral_token,
+        collateral_amount=notes.collateral_amount,
+        debt_asset=escrow.debt_asset, debt_token=escrow.debt_token,
+        debt_principal=notes.debt_principal, debt_epoch=notes.debt_epoch,
+        liquidation_threshold_bps=escrow.liquidation_threshold_bps,
+        synced_at=synced_at, block_number=block_number, version=version,
+    )
 
 
-@dataclass(slots=True, frozen=True)
-class Removed:
-    """A tombstone, so `sinceVersion` readers learn that a position went away."""
-
-    escrow: str
-    collateral_asset: str
-    debt_asset: str
-    version: int
-
-    def has_asset(self, asset: str) -> bool:
-        return self.collateral_asset == asset or self.debt_asset == asset
+def unchanged(position: Position, escrow: Escrow, notes: Notes) -> bool:
+    """True when a fresh read shows nothing the engine would care about."""
+    return (
+        position.collateral_amount == notes.collateral_amount
+        and position.debt_principal == notes.debt_principal
+        and position.debt_epoch == notes.debt_epoch
+        and position.pool == escrow.pool
+        and position.collateral_token == escrow.collateral_token
+        and position.debt_token == escrow.debt_token
+        and position.collateral_asset == escrow.collateral_asset
+        and position.debt_asset == escrow.debt_asset
+        and position.liquidation_threshold_bps == escrow.liquidation_threshold_bps
+    )

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from services.note_monitor.domain import Position, Removed
+from shared.positions import Position, RemovedPosition
 
-Entry = Position | Removed
+Entry = Position | RemovedPosition
 
 
 class PositionIndex:
@@ -25,14 +25,14 @@ class PositionIndex:
         self.version = version
         self.allocated = version
         self._positions: dict[str, Position] = {}
-        self._removed: dict[str, Removed] = {}
+        self._removed: dict[str, RemovedPosition] = {}
         self._changes: OrderedDict[str, int] = OrderedDict()
         self._sorted: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self._positions)
 
-    def load(self, positions: Iterable[Position], removals: Iterable[Removed], version: int) -> None:
+    def load(self, positions: Iterable[Position], removals: Iterable[RemovedPosition], version: int) -> None:
         """Fill from storage; the counter never goes below any version already handed out."""
         entries: list[Entry] = [*positions, *removals]
         entries.sort(key=lambda e: e.version)
@@ -54,7 +54,7 @@ class PositionIndex:
         self.version = max(self.version, position.version)
         self.allocated = max(self.allocated, self.version)
 
-    def remove(self, removed: Removed) -> None:
+    def remove(self, removed: RemovedPosition) -> None:
         self._record(removed)
         self.version = max(self.version, removed.version)
         self.allocated = max(self.allocated, self.version)

@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from services.note_monitor.domain import Escrow, Notes, intern
-from shared.pxe.client import Notes as PxeNotes
-from shared.pxe.client import PoolConfig
+from services.note_monitor.domain import Escrow, intern
 from shared.logging import get_logger
+from shared.pxe.client import Notes, PoolConfig
 
 log = get_logger()
 
@@ -24,7 +23,7 @@ class PxeReads(Protocol):
     async def escrow_pool(self, escrow: str) -> str: ...
     async def pool_config(self, pool: str) -> PoolConfig: ...
     async def token_symbol(self, token: str) -> str: ...
-    async def collateral_and_debt(self, pool: str, escrow: str) -> PxeNotes: ...
+    async def collateral_and_debt(self, pool: str, escrow: str) -> Notes: ...
 
 
 class EscrowReader:
@@ -34,8 +33,7 @@ class EscrowReader:
 
     async def read_notes(self, address: str, pool: str) -> Notes:
         await self.pxe.sync_private_state(address)
-        notes = await self.pxe.collateral_and_debt(pool, address)
-        return Notes(notes.collateral_amount, notes.loan_principal, notes.loan_epoch)
+        return await self.pxe.collateral_and_debt(pool, address)
 
     async def discover(self, address: str, has_secret_key: bool, registered_at: int) -> Escrow:
         pool = intern(await self.pxe.escrow_pool(address))

@@ -10,11 +10,12 @@ import asyncio
 import time
 from typing import Any
 
-from services.note_monitor.domain import Escrow, Position, Removed
+from services.note_monitor.domain import Escrow, position_of
 from services.note_monitor.positions import PositionIndex
 from services.note_monitor.reader import EscrowReader, PxeLink
 from services.note_monitor.store import PositionStore
 from shared.logging import get_logger
+from shared.positions import RemovedPosition
 from shared.pxe.errors import PxeError, PxeInvalidInput, PxeReverted, PxeUnreachable
 from shared.pxe.fields import normalize_address
 
@@ -79,7 +80,7 @@ class EscrowRegistry:
         try:
             escrow, notes, block = await self._discover(address, secret_key, instance)
             async with self.write_lock:
-                position = Position.read(escrow, notes, int(time.time()), block, self.index.next_version())
+                position = position_of(escrow, notes, int(time.time()), block, self.index.next_version())
                 await self.store.save_registration(escrow, position, self.index.allocated)
                 self.escrows[address] = escrow
                 self.index.put(position)
@@ -114,7 +115,7 @@ class EscrowRegistry:
             escrow = self.escrows.get(address)
             if escrow is None:
                 raise EscrowNotFound(f"Escrow {address} is not registered")
-            removed = Removed(address, escrow.collateral_asset, escrow.debt_asset, self.index.next_version())
+            removed = RemovedPosition(address, escrow.collateral_asset, escrow.debt_asset, self.index.next_version())
             await self.store.save_removal(removed, self.index.allocated)
             del self.escrows[address]
             self.index.remove(removed)

@@ -1,9 +1,10 @@
-"""The note-monitor Lifecycle: storage, PXE link, registry and the periodic sync."""
+"""The note monitor: its parts wired in one place, its lifecycle, and what the HTTP API asks of it."""
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
 
+from services.note_monitor.domain import Escrow
 from services.note_monitor.metrics import MonitorMetrics
 from services.note_monitor.positions import PositionIndex
 from services.note_monitor.reader import EscrowReader, PxeLink, PxeReads
@@ -13,6 +14,7 @@ from services.note_monitor.store import PositionStore
 from services.note_monitor.sync import NoteSyncer, SyncReport
 from shared.db import Database
 from shared.periodic import Periodic
+from shared.positions import Position, RemovedPosition
 
 
 class NoteMonitor:
@@ -27,8 +29,6 @@ class NoteMonitor:
         self.registry = EscrowRegistry(PositionStore(self.db), self.index, EscrowReader(pxe), self.link)
         self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics)
         self.periodic = Periodic("note-sync", settings.sync_interval, self._sync)
-        self.syncs_done = 0
-        self._synced = asyncio.Condition()
         self.metrics.escrows.set_function(lambda: len(self.registry.escrows))
         self.metrics.positions.set_function(lambda: len(self.index))
 
@@ -48,22 +48,48 @@ class NoteMonitor:
                 await close()
         await self.db.close()
 
+    # --- what the HTTP API asks ------------------------------------------------------------
+
+    async def register(self, address: str, secret_key: str | None, instance: dict[str, Any] | None) -> Escrow:
+        """EscrowExists, EscrowRejected (the PXE's reason) or PxeUnavailable when it cannot be registered."""
+        return await self.registry.register(address, secret_key, instance)
+
+    def escrows(self) -> list[Escrow]:
+        return self.registry.listed()
+
+    async def remove(self, address: str) -> Escrow:
+        """EscrowNotFound for an escrow that is not registered."""
+        return await self.registry.remove(address)
+
+    def position(self, escrow: str) -> Position | None:
+        return self.index.get(escrow)
+
+    def positions_page(self, limit: int, offset: int, asset: str | None,
+                       since_version: int | None) -> tuple[list[Position | RemovedPosition], int, int]:
+        """A page of current positions (or of changes after `since_version`), how many in all, and the version."""
+        version = self.index.version
+        if since_version is None:
+            page, total = self.index.page(limit, offset, asset)
+            return list(page), total, version
+        changes = self.index.since(since_version, asset)
+        return changes[offset : offset + limit], len(changes), version
+
     def trigger_sync(self) -> None:
         self.periodic.trigger()
 
-    async def _sync(self) -> None:
-        try:
-            await self.syncer.run()
-        finally:
-            async with self._synced:
-                self.syncs_done += 1
-                self._synced.notify_all()
+    # --- the sync loop ----------------------------------------------------------------------
+
+    async def _sync(self, _scheduled: bool) -> None:
+        await self.syncer.run()
 
     async def wait_for_sync(self, after: int, timeout: float = 30.0) -> SyncReport | None:
         """Wait until more than `after` syncs have finished (tests and benchmarks)."""
-        async with self._synced:
-            await asyncio.wait_for(self._synced.wait_for(lambda: self.syncs_done > after), timeout)
+        await self.periodic.wait_for_run(after, timeout)
         return self.syncer.last
+
+    @property
+    def syncs_done(self) -> int:
+        return self.periodic.runs
 
     async def sync_now(self) -> SyncReport | None:
         """Run a sync in the caller, never overlapping the periodic one."""

@@ -14,8 +14,9 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.note_monitor import models
-from services.note_monitor.domain import Escrow, Position, Removed, intern
+from services.note_monitor.domain import Escrow, intern
 from shared.db import Database
+from shared.positions import Position, RemovedPosition
 
 CHUNK = 500  # keeps IN lists far below every database's bound-parameter limit
 
@@ -24,7 +25,7 @@ CHUNK = 500  # keeps IN lists far below every database's bound-parameter limit
 class Snapshot:
     escrows: list[Escrow]
     positions: list[Position]
-    removals: list[Removed]
+    removals: list[RemovedPosition]
     version: int
 
 
@@ -88,7 +89,7 @@ class PositionStore:
             )
             for r in escrow_rows
         ]
-        removals = [Removed(r.escrow, r.collateral_asset, r.debt_asset, r.version) for r in removal_rows]
+        removals = [RemovedPosition(r.escrow, r.collateral_asset, r.debt_asset, r.version) for r in removal_rows]
         return Snapshot(escrows, [_position(r) for r in position_rows], removals, version or 0)
 
     async def save_registration(self, escrow: Escrow, position: Position, version: int) -> None:
@@ -105,7 +106,7 @@ class PositionStore:
             await self._replace_positions(s, [p for _, p in pairs])
             await self._raise_version(s, version)
 
-    async def save_removal(self, removed: Removed, version: int) -> None:
+    async def save_removal(self, removed: RemovedPosition, version: int) -> None:
         async with self.db.transaction() as s:
             await s.execute(delete(models.escrows).where(models.escrows.c.address == removed.escrow))
             await s.execute(delete(models.positions).where(models.positions.c.escrow == removed.escrow))

@@ -10,10 +10,12 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from services.note_monitor.domain import Escrow, Notes, Position
+from services.note_monitor.domain import Escrow, position_of, unchanged
 from services.note_monitor.metrics import MonitorMetrics
 from services.note_monitor.registry import EscrowRegistry
 from shared.logging import get_logger
+from shared.positions import Position
+from shared.pxe.client import Notes
 from shared.pxe.errors import PxeError, PxeUnreachable
 
 log = get_logger()
@@ -98,10 +100,10 @@ class NoteSyncer:
                 if registry.escrows.get(escrow.address) is not escrow:
                     continue  # removed (or removed and registered again) while we were reading
                 current = index.get(escrow.address)
-                if current is not None and current.same_state(escrow, notes):
+                if current is not None and unchanged(current, escrow, notes):
                     refreshed.append(current)
                 else:
-                    changed.append(Position.read(escrow, notes, synced_at, block, index.next_version()))
+                    changed.append(position_of(escrow, notes, synced_at, block, index.next_version()))
             await registry.store.save_sync(changed, [p.escrow for p in refreshed], synced_at, block, index.allocated)
             for position in refreshed:
                 position.synced_at, position.block_number = synced_at, block

@@ -1,10 +1,10 @@
-"""The price service's ASGI app."""
+"""The price service's ASGI app: the PriceService behind its routes."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.price_service.routes import router
+from services.price_service.api.routes import protected, router
 from services.price_service.service import PriceService
 from services.price_service.settings import PriceServiceSettings
 from shared.app import create_service_app
@@ -12,5 +12,5 @@ from shared.app import create_service_app
 
 def create_app(settings: PriceServiceSettings, service: PriceService | None = None) -> FastAPI:
     svc = service or PriceService(settings)
-    return create_service_app(settings, svc, svc.metrics, [router],
-                              description="Keeps the on-chain PriceOracle fresh from CoinMarketCap.")
+    return create_service_app(settings, svc, svc.metrics, [router, protected],
+                              description="Keeps the on-chain PriceOracle fresh from the price sources.")

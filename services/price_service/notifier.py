@@ -7,12 +7,21 @@ from typing import Any
 
 import httpx
 
-from shared.http import backoff_delay, make_client
+from shared.http import make_client
 from shared.logging import get_logger
+from shared.retry import RetriesExhausted, retry
 
 log = get_logger()
 
 MAX_PENDING = 16
+
+
+class _Retryable(Exception):
+    """The engine may take it on another try: it was unreachable, busy or failing."""
+
+
+class _Undeliverable(Exception):
+    """The engine refused the notification; trying again would be refused the same way."""
 
 
 class EngineNotifier:
@@ -50,25 +59,37 @@ class EngineNotifier:
 
     async def _deliver(self, updates: list[dict[str, Any]]) -> bool:
         assets = [u["asset"] for u in updates]
-        for attempt in range(1, self._attempts + 1):
-            retryable = True
-            try:
-                response = await self._client.post(self._url, json={"updates": updates}, headers=self._headers)
-                if response.status_code < 300:
-                    self.sent += 1
-                    log.info("Liquidation engine notified", assets=assets, attempt=attempt)
-                    return True
-                error = f"HTTP {response.status_code}"
-                # A client error (a wrong key, say) will not fix itself by retrying.
-                retryable = response.status_code >= 500 or response.status_code == 429
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            log.warning("Liquidation engine notification failed", assets=assets, attempt=attempt, error=error)
-            if not retryable or attempt == self._attempts:
-                break
-            await asyncio.sleep(backoff_delay(attempt, self._backoff))
-        self.failed += 1
-        return False
+        attempt = 0
+
+        async def once() -> None:
+            nonlocal attempt
+            attempt += 1
+            await self._post(updates)
+
+        def failed(number: int, exc: BaseException) -> None:
+            log.warning("Liquidation engine notification failed", assets=assets, attempt=number, error=str(exc))
+
+        try:
+            await retry(once, attempts=self._attempts, backoff=self._backoff, retry_on=(_Retryable,), on_retry=failed)
+        except (RetriesExhausted, _Undeliverable) as exc:
+            failed(attempt, exc.last if isinstance(exc, RetriesExhausted) and exc.last else exc)
+            self.failed += 1
+            return False
+        self.sent += 1
+        log.info("Liquidation engine notified", assets=assets, attempt=attempt)
+        return True
+
+    async def _post(self, updates: list[dict[str, Any]]) -> None:
+        try:
+            response = await self._client.post(self._url, json={"updates": updates}, headers=self._headers)
+        except httpx.HTTPError as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+        if response.status_code < 300:
+            return
+        # A client error (a wrong key, say) will not fix itself by retrying.
+        if response.status_code >= 500 or response.status_code == 429:
+            raise _Retryable(f"HTTP {response.status_code}")
+        raise _Undeliverable(f"HTTP {response.status_code}")
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until what is queued or in flight is delivered (at shutdown, and in tests)."""

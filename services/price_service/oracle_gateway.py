@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.evm.chain import Chain, TxResult, TxSender
 from shared.evm.oracle import OnChainPrice, PriceOracle, deploy_oracle
+from shared.evm.oracle_reader import OracleReader, PricesUnavailable
 
 
 class ChainUnavailable(Exception):
@@ -17,6 +18,7 @@ class OracleGateway:
         self._updater_key = updater_key
         self._chain: Chain | None = None
         self._oracle: PriceOracle | None = None
+        self._reader: OracleReader | None = None
 
     async def _connect(self) -> Chain:
         if self._chain is None:
@@ -40,6 +42,7 @@ class OracleGateway:
         sender = TxSender(chain, self._updater_key)
         self.address = await deploy_oracle(chain, sender, sender.address)
         self._oracle = None
+        await self._close_reader()
         return self.address
 
     async def has_code(self) -> bool:
@@ -49,11 +52,20 @@ class OracleGateway:
             return False
 
     async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
-        oracle = await self.oracle()
+        if not self.address:
+            raise ChainUnavailable("no PriceOracle address configured")
+        if self._reader is None or self._reader.address != self.address.lower():
+            await self._close_reader()
+            self._reader = OracleReader(self.rpc_url, self.address)
         try:
-            return await oracle.get_prices(symbols)
-        except Exception as exc:
-            raise ChainUnavailable(f"oracle read failed: {type(exc).__name__}: {exc}") from None
+            return await self._reader.read(list(dict.fromkeys(symbols)))
+        except PricesUnavailable as exc:
+            raise ChainUnavailable(f"oracle read failed: {exc}") from None
+
+    async def _close_reader(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await reader.close()
 
     async def tx_hashes(self, symbols: list[str]) -> dict[str, str]:
         return await (await self.oracle()).last_update_tx_hashes(symbols)
@@ -69,5 +81,6 @@ class OracleGateway:
         return await chain.is_connected()
 
     async def close(self) -> None:
+        await self._close_reader()
         if self._chain is not None:
             await self._chain.close()

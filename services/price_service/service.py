@@ -1,27 +1,37 @@
-"""The price service's lifecycle: storage, chain, source, notifier and the poll loop."""
+"""The price service: its parts wired in one place, its lifecycle, and what the HTTP API asks of it."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from services.price_service.assets import AssetRegistry
+from services.price_service.assets import Asset, AssetNotFound, AssetRegistry
 from services.price_service.keeper import PriceKeeper
 from services.price_service.metrics import PriceMetrics
 from services.price_service.models import Base
 from services.price_service.notifier import EngineNotifier
 from services.price_service.oracle_gateway import ChainUnavailable, OracleGateway
 from services.price_service.settings import PriceServiceSettings
-from services.price_service.sources import PriceSource, make_source
+from services.price_service.sources import PriceSource, Quote, make_source
 from shared.db import Database
+from shared.evm.oracle import OnChainPrice
 from shared.health import probe
 from shared.logging import get_logger
 from shared.periodic import Periodic
+from shared.types import normalize_symbol
 
 log = get_logger()
 
 ORACLE_META_KEY = "oracle_address"
+
+
+@dataclass(frozen=True)
+class AssetPrice:
+    symbol: str
+    quote: Quote | None  # the last fetched quote
+    onchain: OnChainPrice | None  # the oracle's price, as last read or pushed
 
 
 class PriceService:
@@ -47,7 +57,44 @@ class PriceService:
         self.notifier.start()
         self.loop.start()
 
-    async def _tick(self) -> None:
+    # --- what the HTTP API asks ------------------------------------------------------------
+
+    @property
+    def max_assets(self) -> int:
+        return self.registry.max_assets
+
+    def assets(self) -> list[Asset]:
+        return self.registry.all()
+
+    async def add_asset(self, symbol: str, name: str, now: int) -> Asset:
+        """AssetExists or AssetLimitReached when it cannot be tracked; the next poll starts at once."""
+        asset = await self.registry.add(symbol, name, now)
+        log.info("Asset added", asset=asset.symbol, name=asset.name)
+        self.loop.trigger()
+        return asset
+
+    async def remove_asset(self, symbol: str) -> Asset:
+        """AssetNotFound for a symbol that is not tracked (or not a symbol at all)."""
+        try:
+            wanted = normalize_symbol(symbol)
+        except ValueError:
+            raise AssetNotFound(symbol) from None
+        asset = await self.registry.remove(wanted)
+        self.keeper.forget(asset.symbol)
+        log.info("Asset removed", asset=asset.symbol)
+        return asset
+
+    def prices(self, symbols: list[str] | None = None) -> list[AssetPrice]:
+        """Every tracked asset's price, or those asked for (AssetNotFound with the unknown ones)."""
+        wanted = self.registry.symbols() if symbols is None else symbols
+        unknown = [s for s in wanted if self.registry.get(s) is None]
+        if unknown:
+            raise AssetNotFound(unknown)
+        return [AssetPrice(s, self.keeper.quotes.get(s), self.keeper.onchain.get(s)) for s in wanted]
+
+    # --- the poll loop --------------------------------------------------------------------
+
+    async def _tick(self, _scheduled: bool) -> None:
         if not self._ready:
             self._ready = await self._prepare_chain()
             if not self._ready:

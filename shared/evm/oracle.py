@@ -6,10 +6,7 @@ with zero bytes to 32. The compiled artifact committed in contracts/build/ is th
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -18,7 +15,8 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
-from .chain import Chain, TxFailed, TxResult, TxSender, to_chain_error
+from shared.evm.chain import Chain, TxFailed, TxResult, TxSender, to_chain_error
+from shared.evm.oracle_reader import OnChainPrice, OracleReader, PricesUnavailable, asset_key, symbol_from_key
 
 __all__ = [
     "ARTIFACT_PATH",
@@ -35,44 +33,13 @@ __all__ = [
 PRICE_DECIMALS = 8
 ARTIFACT_PATH = Path(__file__).resolve().parents[2] / "contracts" / "build" / "PriceOracle.json"
 
-_SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._\-]{0,31}$")
 _SET_PRICES = function_signature_to_4byte_selector("setPrices(bytes32[],uint256[])")
-_GET_PRICE = function_signature_to_4byte_selector("getPrice(bytes32)")
 _UPDATER = function_signature_to_4byte_selector("updater()")
 _OWNER = function_signature_to_4byte_selector("owner()")
 _SET_UPDATER = function_signature_to_4byte_selector("setUpdater(address)")
 PRICE_UPDATED_TOPIC = "0x" + keccak(text="PriceUpdated(bytes32,uint256,uint64)").hex()
 UINT192_MAX = 2**192 - 1
 LOG_BLOCK_RANGE = 50_000  # eth_getLogs window: public nodes cap ranges, dev chains do not care
-
-
-def asset_key(symbol: str) -> bytes:
-    """'BTC' → b'BTC' + 29 zero bytes.
-
-    Symbols are 1–32 ASCII letters and digits (also `.`, `_`, `-` after the first character);
-    lower case is upper-cased, as the HTTP API does. Anything else is a ValueError.
-    """
-    if not isinstance(symbol, str):
-        raise TypeError(f"asset symbol must be a str, not {type(symbol).__name__}")
-    if not symbol.isascii() or not _SYMBOL_RE.fullmatch(symbol.upper()):
-        raise ValueError(f"invalid asset symbol {symbol!r}: 1-32 ASCII letters and digits")
-    return symbol.upper().encode("ascii").ljust(32, b"\x00")
-
-
-def symbol_from_key(key: bytes | str) -> str:
-    raw = bytes.fromhex(key[2:] if key.startswith("0x") else key) if isinstance(key, str) else bytes(key)
-    return raw.rstrip(b"\x00").decode("ascii", errors="replace")
-
-
-@dataclass(frozen=True)
-class OnChainPrice:
-    price: int  # 8 decimals; 0 when the oracle has no price
-    updated_at: int  # block timestamp of the update; 0 when none
-    tx_hash: str | None = None
-
-    @property
-    def exists(self) -> bool:
-        return self.updated_at > 0
 
 
 @lru_cache(maxsize=1)
@@ -108,18 +75,17 @@ class PriceOracle:
         return out
 
     async def get_price(self, symbol: str) -> OnChainPrice:
-        key = asset_key(symbol)
-        out = await self._call(_GET_PRICE + key)
-        try:
-            price, updated_at = abi_decode(["uint256", "uint64"], out)
-        except Exception as exc:  # noqa: BLE001
-            raise TxFailed(f"unexpected getPrice result from {self.address}: 0x{out.hex()}") from exc
-        return OnChainPrice(price=int(price), updated_at=int(updated_at))
+        return (await self.get_prices([symbol]))[symbol]
 
     async def get_prices(self, symbols: Iterable[str]) -> dict[str, OnChainPrice]:
-        unique = list(dict.fromkeys(symbols))
-        results = await asyncio.gather(*(self.get_price(s) for s in unique))
-        return dict(zip(unique, results))
+        """Through the one batched reader (shared.evm.oracle_reader); TxFailed when it cannot read."""
+        reader = OracleReader(self.chain.rpc_url, self.address, timeout=self.chain.request_timeout)
+        try:
+            return await reader.read(list(dict.fromkeys(symbols)))
+        except PricesUnavailable as exc:
+            raise TxFailed(str(exc)) from None
+        finally:
+            await reader.close()
 
     async def updater(self) -> str:
         return to_checksum_address(abi_decode(["address"], await self._call(_UPDATER))[0])

@@ -17,6 +17,8 @@ import httpx
 from web3.providers.async_base import AsyncJSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
+from shared.retry import RetriesExhausted, retry
+
 # Reads that are safe to repeat; a transaction send is never retried here.
 RETRYABLE_METHODS = frozenset({
     "eth_call", "eth_chainId", "eth_blockNumber", "eth_getBlockByNumber", "eth_getBlockByHash",
@@ -49,17 +51,16 @@ class HttpxProvider(AsyncJSONBaseProvider):
         return client
 
     async def _post(self, method: str, body: bytes) -> bytes:
+        async def once() -> bytes:
+            response = await self._client().post(self.endpoint_uri, content=body)
+            response.raise_for_status()
+            return response.content
+
         attempts = 1 + (self._retries if method in RETRYABLE_METHODS else 0)
-        for attempt in range(1, attempts + 1):
-            try:
-                response = await self._client().post(self.endpoint_uri, content=body)
-                response.raise_for_status()
-                return response.content
-            except httpx.TransportError:
-                if attempt == attempts:
-                    raise
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
+        try:
+            return await retry(once, attempts=attempts, backoff=self._backoff, retry_on=(httpx.TransportError,))
+        except RetriesExhausted as exc:
+            raise exc.last from None  # type: ignore[misc]
 
     async def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)},

@@ -19,9 +19,10 @@ from typing import Any
 import certifi
 import httpx
 
-from shared.http import backoff_delay
 from shared.pxe.errors import PxeError, PxeInvalidInput, PxeMethodNotFound, PxeReverted, PxeUnreachable
 from shared.pxe.fields import field_to_symbol, from_field, normalize_address, to_field
+from shared.retry import RetriesExhausted
+from shared.retry import retry as retry_call
 
 METHOD_NOT_FOUND = -32601
 INVALID_INPUT = -32701
@@ -65,13 +66,15 @@ class PoolConfig:
 
 @dataclass(frozen=True)
 class Notes:
-    collateral_owner: str
-    collateral_randomness: str
+    """An escrow's collateral note and loan note, as the pool's get_collateral_and_debt returns them."""
+
     collateral_amount: int
-    loan_owner: str
-    loan_randomness: str
-    loan_principal: int
-    loan_epoch: int
+    debt_principal: int
+    debt_epoch: int
+    collateral_owner: str = ""
+    collateral_randomness: str = ""
+    debt_owner: str = ""
+    debt_randomness: str = ""
 
 
 class PxeClient:
@@ -134,15 +137,11 @@ class PxeClient:
 
     async def call(self, method: str, params: list, *, retry: bool = True) -> Any:
         """A raw JSON-RPC call; retried on PxeUnreachable only, and only when `retry`."""
-        attempts = self.read_attempts if retry else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._call_once(method, params)
-            except PxeUnreachable:
-                if attempt == attempts:
-                    raise
-                await asyncio.sleep(backoff_delay(attempt, self.backoff))
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            return await retry_call(lambda: self._call_once(method, params), attempts=self.read_attempts if retry else 1,
+                                    backoff=self.backoff, retry_on=(PxeUnreachable,))
+        except RetriesExhausted as exc:
+            raise exc.last from None  # type: ignore[misc]
 
     async def _call_once(self, method: str, params: list) -> Any:
         request_id = next(self._ids)
@@ -315,13 +314,9 @@ class PxeClient:
         values = await self._fields("get_collateral_and_debt", [normalize_address(escrow)], pool, 7)
         c_owner, c_rand, c_amount, l_owner, l_rand, l_principal, l_epoch = values
         return Notes(
-            collateral_owner=to_field(c_owner),
-            collateral_randomness=to_field(c_rand),
-            collateral_amount=c_amount,
-            loan_owner=to_field(l_owner),
-            loan_randomness=to_field(l_rand),
-            loan_principal=l_principal,
-            loan_epoch=l_epoch,
+            collateral_amount=c_amount, debt_principal=l_principal, debt_epoch=l_epoch,
+            collateral_owner=to_field(c_owner), collateral_randomness=to_field(c_rand),
+            debt_owner=to_field(l_owner), debt_randomness=to_field(l_rand),
         )
 
     async def _fields(self, function: str, args: list[int | str], to: str, count: int) -> list[int]:

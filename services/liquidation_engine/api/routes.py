@@ -1,0 +1,42 @@
+"""HTTP routes of the liquidation engine: thin, the work happens in the service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
+
+from services.liquidation_engine.api.deps import EngineDep
+from services.liquidation_engine.api.schemas import Accepted, Health, LiquidationList, PriceUpdateBody, liquidation_out
+from services.liquidation_engine.attempts import STATUSES
+from shared.auth import protected_router
+from shared.errors import error_responses
+
+router = APIRouter()
+protected = protected_router()
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+async def health(engine: EngineDep) -> JSONResponse:
+    status, body = await engine.health()
+    return JSONResponse(body, status_code=status)
+
+
+@protected.post("/price-update", status_code=202, response_model=Accepted, responses=error_responses(400, 401, 413, 422))
+async def price_update(body: PriceUpdateBody, engine: EngineDep) -> dict[str, int]:
+    engine.price_update(list(dict.fromkeys(u.asset for u in body.updates)))
+    return {"accepted": len(body.updates)}
+
+
+@protected.get("/liquidations", response_model=LiquidationList, responses=error_responses(401, 422))
+async def list_liquidations(
+    engine: EngineDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    status: Annotated[str | None, Query(description="submitted | succeeded | failed | skipped; empty for all",
+                                        json_schema_extra={"enum": [*STATUSES, ""]})] = None,
+) -> dict[str, Any]:
+    if status and status not in STATUSES:
+        raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
+    rows = await engine.liquidations(limit, status or None)
+    return {"liquidations": [liquidation_out(r) for r in rows]}

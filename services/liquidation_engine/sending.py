@@ -1,0 +1,191 @@
+"""Sending liquidations through the PXE (SPEC section 6): the liquidator account, its balances, the
+attempt rows written before anything goes out, then authwits and transactions in JSON-RPC batches.
+
+One attempt per escrow at a time: an escrow is locked from the moment it is chosen until its
+transaction's receipt is final (receipts.py unlocks it). Batches carry SEND_CHUNK liquidations
+(one by one against a PXE that refuses batches), at most `max_concurrent` batches at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass
+
+from services.liquidation_engine.attempts import AttemptStore
+from services.liquidation_engine.metrics import EngineMetrics
+from services.liquidation_engine.outcomes import Outcomes
+from services.liquidation_engine.planning.budget import Plan, budget
+from services.liquidation_engine.planning.evaluate import Finding
+from services.liquidation_engine.planning.rules import InFlight
+from shared.logging import get_logger
+from shared.pxe.client import Call, PxeClient
+from shared.pxe.errors import PxeError, PxeReverted, PxeUnreachable
+from shared.pxe.fields import to_field
+
+log = get_logger()
+
+NONCE_BITS = 248  # a fresh random nonce that always fits a field
+SEND_CHUNK = 100  # liquidations per JSON-RPC batch: a whole burst in one round trip (measured best)
+
+
+class LiquidatorNotReady(Exception):
+    pass
+
+
+@dataclass
+class Attempt:
+    """A planned liquidation with the id of its persisted row."""
+
+    finding: Finding
+    plan: Plan
+    attempt_id: int = 0
+
+    @property
+    def debt_token(self) -> str:
+        return self.finding.position.debt_token
+
+
+@dataclass(frozen=True)
+class Sent:
+    attempt: Attempt
+    tx_hash: str
+
+
+class LiquidationSender:
+    def __init__(self, pxe: PxeClient, store: AttemptStore, in_flight: InFlight, outcomes: Outcomes,
+                 metrics: EngineMetrics, max_concurrent: int) -> None:
+        self.pxe = pxe
+        self.store = store
+        self.in_flight = in_flight
+        self.outcomes = outcomes
+        self.metrics = metrics
+        self.liquidator: str | None = None
+        self._slots = asyncio.Semaphore(max_concurrent)
+
+    async def register(self, secret_key: str) -> str:
+        self.liquidator = await self.pxe.register_account(secret_key)
+        log.info("Liquidator account registered", address=self.liquidator)
+        return self.liquidator
+
+    async def balances(self, tokens: set[str]) -> dict[str, int]:
+        """Private balances of the debt tokens, less what sent transactions will still take."""
+        if self.liquidator is None:
+            raise LiquidatorNotReady("liquidator account not registered with the PXE yet")
+        ordered = sorted(tokens)
+        amounts = await asyncio.gather(*(self.pxe.private_balance(t, self.liquidator) for t in ordered))
+        return self.in_flight.available(dict(zip(ordered, amounts, strict=True)))
+
+    async def send(self, findings: list[Finding], accepted_at: float | None) -> list[Sent]:
+        """Liquidate `findings` (in priority order, none in flight); the transactions that went out."""
+        findings = [f for f in findings if f.position.escrow not in self.in_flight]
+        if not findings:
+            return []
+        if self.liquidator is None:
+            log.warning("Liquidator account not registered yet; liquidations wait", escrows=len(findings))
+            return []
+        for f in findings:
+            self.in_flight.lock(f.position.escrow)
+        attempts = await self._planned(findings)
+        if not attempts:
+            return []
+        chunks = [attempts[i:i + SEND_CHUNK] for i in range(0, len(attempts), SEND_CHUNK)]
+        sent = [s for chunk in await asyncio.gather(*(self._send_chunk(c, accepted_at) for c in chunks)) for s in chunk]
+        await self._record_hashes(sent)
+        return sent
+
+    async def _planned(self, findings: list[Finding]) -> list[Attempt]:
+        """Budgeted, skipped ones recorded, the rest persisted as `submitted` with their repay reserved."""
+        try:
+            available = await self.balances({f.position.debt_token for f in findings})
+        except (PxeError, LiquidatorNotReady) as exc:
+            for f in findings:
+                self.in_flight.unlock(f.position.escrow)
+            log.error("Liquidator balance unavailable", error=str(exc), escrows=len(findings))
+            return []
+        planned, skipped = budget(findings, available)
+        await self.outcomes.skipped(skipped)
+        attempts = [Attempt(p.finding, p.plan) for p in planned]
+        try:
+            ids = await self.store.add([a.plan for a in attempts])
+        except Exception:
+            for attempt in attempts:
+                self.in_flight.unlock(attempt.plan.escrow)
+            raise
+        for attempt, attempt_id in zip(attempts, ids, strict=True):
+            attempt.attempt_id = attempt_id
+            self.in_flight.reserve(attempt.debt_token, attempt.plan.repay)
+        return attempts
+
+    async def _send_chunk(self, attempts: list[Attempt], accepted_at: float | None) -> list[Sent]:
+        """Authwits for the chunk in one JSON-RPC batch, then its transactions in another."""
+        async with self._slots:
+            assert self.liquidator is not None
+            prepared = [self._calls(a) for a in attempts]
+            intents = [(a.finding.position.pool, transfer) for a, (transfer, _) in zip(attempts, prepared, strict=True)]
+            try:
+                authwits: list[dict | PxeError] = await self.pxe.create_authwits(self.liquidator, intents)
+            except PxeError as exc:
+                authwits = [exc] * len(attempts)  # nothing was sent
+            ready: list[tuple[Attempt, Call, dict]] = []
+            for attempt, (_, liquidate), authwit in zip(attempts, prepared, authwits, strict=True):
+                if isinstance(authwit, PxeError):
+                    await self._not_sent(attempt, _reason(authwit))
+                else:
+                    ready.append((attempt, liquidate, authwit))
+            if not ready:
+                return []
+            try:
+                results = await self.pxe.send_txs([([call], [authwit]) for _, call, authwit in ready], self.liquidator)
+            except PxeError as exc:
+                results = [PxeUnreachable(_reason(exc))] * len(ready)
+            return [s for (attempt, _, _), result in zip(ready, results, strict=True)
+                    if (s := await self._outcome(attempt, result, accepted_at)) is not None]
+
+    def _calls(self, attempt: Attempt) -> tuple[Call, Call]:
+        """The debt token's transfer the authwit allows, and the escrow's liquidate call."""
+        position, plan = attempt.finding.position, attempt.plan
+        assert self.liquidator is not None
+        nonce = secrets.randbits(NONCE_BITS)
+        transfer = Call("transfer_private_to_public", position.debt_token,
+                        [to_field(self.liquidator), to_field(position.pool), to_field(plan.repay), to_field(nonce)])
+        liquidate = Call("liquidate", position.escrow,
+                         [to_field(plan.repay), to_field(nonce), to_field(plan.collateral_price), to_field(plan.debt_price)])
+        return transfer, liquidate
+
+    async def _outcome(self, attempt: Attempt, result: str | PxeError, accepted_at: float | None) -> Sent | None:
+        if isinstance(result, PxeReverted):
+            await self._not_sent(attempt, result.reason)
+            return None
+        if isinstance(result, PxeError):
+            # The send may or may not have reached the PXE: never resend blindly, re-read first.
+            error = f"Send outcome unknown ({_reason(result)}); not resent"
+            await self._not_sent(attempt, error, reread_after=attempt.finding.position.version)
+            return None
+        if accepted_at is not None:
+            self.metrics.reaction_latency.observe(max(0.0, time.monotonic() - accepted_at))
+        return Sent(attempt, result)
+
+    async def _not_sent(self, attempt: Attempt, error: str, reread_after: int | None = None) -> None:
+        try:
+            await self.outcomes.failed(attempt.attempt_id, attempt.plan, error, reread_after=reread_after)
+        finally:
+            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=attempt.attempt_id > 0)
+
+    async def _record_hashes(self, sent: list[Sent]) -> None:
+        """Each hash durably recorded, so a restart follows the receipt instead of guessing."""
+        results = await asyncio.gather(*(self.store.set_tx_hash(s.attempt.attempt_id, s.tx_hash) for s in sent),
+                                       return_exceptions=True)
+        for item, result in zip(sent, results, strict=True):
+            if isinstance(result, Exception):  # still followed: the escrow must not stay locked
+                log.error("Liquidation tx hash not recorded", escrow=item.attempt.plan.escrow, txHash=item.tx_hash,
+                          error=repr(result))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, PxeReverted):
+        return exc.reason
+    if isinstance(exc, PxeUnreachable):
+        return str(exc) or "PXE unreachable"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,73 @@
+"""Request and response bodies, camelCase on the wire exactly as SPEC section 3."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.note_monitor.domain import Escrow
+from shared.positions import PositionOut, RemovedOut
+from shared.types import Address, FieldSecret
+
+MAX_INSTANCE_BYTES = 16 * 1024
+
+
+class RegisterEscrow(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    address: Address
+    secret_key: FieldSecret | None = Field(None, alias="secretKey", description="Lets the PXE decrypt the notes; never stored")
+    instance: dict[str, Any] | None = Field(None, description="Contract instance passed to pxe_registerContract")
+
+    @field_validator("instance")
+    @classmethod
+    def _instance(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value)) > MAX_INSTANCE_BYTES:
+            raise ValueError(f"must be at most {MAX_INSTANCE_BYTES} bytes of JSON")
+        return value
+
+
+class EscrowOut(BaseModel):
+    address: str
+    pool: str
+    collateralAsset: str
+    debtAsset: str
+    hasSecretKey: bool
+    registeredAt: int
+
+
+class EscrowList(BaseModel):
+    escrows: list[EscrowOut]
+    count: int
+
+
+class PositionPage(BaseModel):
+    positions: list[PositionOut | RemovedOut]
+    total: int
+    limit: int
+    offset: int
+    version: int
+
+
+class SyncAccepted(BaseModel):
+    status: Literal["accepted"]
+
+
+class Health(BaseModel):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    service: str
+    totalEscrows: int
+    totalPositions: int
+    pxeConnected: bool
+    lastSyncAt: int | None
+    lastSyncDurationMs: int | None
+    checks: dict[str, Any]
+
+
+def escrow_out(e: Escrow) -> dict[str, Any]:
+    return {
+        "address": e.address, "pool": e.pool, "collateralAsset": e.collateral_asset, "debtAsset": e.debt_asset,
+        "hasSecretKey": e.has_secret_key, "registeredAt": e.registered_at,
+    }

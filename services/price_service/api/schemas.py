@@ -1,0 +1,64 @@
+"""Request and response bodies of the price service (SPEC section 3)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.types import DecimalString, Symbol
+
+MAX_PRICE_QUERY = 30
+
+
+class AssetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: Symbol
+    name: str | None = Field(default=None, max_length=64)
+
+
+class AssetOut(BaseModel):
+    symbol: str
+    name: str
+    addedAt: int
+
+
+class AssetList(BaseModel):
+    assets: list[AssetOut]
+    count: int
+    max: int
+
+
+class OnChainOut(BaseModel):
+    price: DecimalString
+    updatedAt: int
+    txHash: str | None
+
+
+class PriceOut(BaseModel):
+    asset: str
+    price: DecimalString | None
+    timestamp: int | None
+    source: str | None
+    onChain: OnChainOut | None
+
+
+class PriceList(BaseModel):
+    prices: list[PriceOut]
+    timestamp: int
+
+
+class PriceQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assets: list[Symbol] = Field(min_length=1, max_length=MAX_PRICE_QUERY)
+
+
+class Health(BaseModel):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    service: Literal["price-service"]
+    trackedAssets: int
+    lastFetchAt: int | None
+    lastOnChainUpdateAt: int | None
+    checks: dict[str, Any]

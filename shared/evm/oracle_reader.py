@@ -1,0 +1,113 @@
+"""The one PriceOracle reader: getPrice for every wanted asset in ONE batched JSON-RPC `eth_call`.
+
+Used by the price service (read-back), the liquidation engine (the prices a liquidation asserts)
+and the development PXE (the prices it checks them against). The transport is a persistent httpx
+connection rather than web3's async provider, whose process-wide session lock can stay held
+forever when a call is cancelled mid-way (a timeout, a shutdown): a read must never hang on that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector
+
+from shared.http import make_client
+
+GET_PRICE_SELECTOR = function_signature_to_4byte_selector("getPrice(bytes32)")
+_SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._\-]{0,31}$")
+
+
+def asset_key(symbol: str) -> bytes:
+    """'BTC' → b'BTC' + 29 zero bytes.
+
+    Symbols are 1–32 ASCII letters and digits (also `.`, `_`, `-` after the first character);
+    lower case is upper-cased, as the HTTP API does. Anything else is a ValueError.
+    """
+    if not isinstance(symbol, str):
+        raise TypeError(f"asset symbol must be a str, not {type(symbol).__name__}")
+    if not symbol.isascii() or not _SYMBOL_RE.fullmatch(symbol.upper()):
+        raise ValueError(f"invalid asset symbol {symbol!r}: 1-32 ASCII letters and digits")
+    return symbol.upper().encode("ascii").ljust(32, b"\x00")
+
+
+def symbol_from_key(key: bytes | str) -> str:
+    raw = bytes.fromhex(key[2:] if key.startswith("0x") else key) if isinstance(key, str) else bytes(key)
+    return raw.rstrip(b"\x00").decode("ascii", errors="replace")
+
+
+@dataclass(frozen=True)
+class OnChainPrice:
+    price: int  # 8 decimals; 0 when the oracle has no price
+    updated_at: int  # block timestamp of the update; 0 when none
+    tx_hash: str | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.updated_at > 0
+
+
+class PricesUnavailable(Exception):
+    """The oracle could not be read (chain down, no address configured, an unexpected answer)."""
+
+
+class PriceReader(Protocol):
+    async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
+        """Every symbol's price and time, (0, 0) for one the oracle does not know. PricesUnavailable otherwise."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class OracleReader:
+    def __init__(self, rpc_url: str, address: str, timeout: float = 5.0, client: httpx.AsyncClient | None = None) -> None:
+        self.rpc_url = rpc_url
+        self.address = address.lower()
+        self.timeout = timeout
+        self._owns = client is None
+        self._http = client
+
+    async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
+        if not self.address:
+            raise PricesUnavailable("no ORACLE_ADDRESS configured")
+        if not symbols:
+            return {}
+        batch = [
+            {"jsonrpc": "2.0", "id": i, "method": "eth_call",
+             "params": [{"to": self.address, "data": "0x" + (GET_PRICE_SELECTOR + asset_key(s)).hex()}, "latest"]}
+            for i, s in enumerate(symbols)
+        ]
+        try:
+            response = await self._client().post(self.rpc_url, json=batch)
+            answers = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise PricesUnavailable(f"chain unreachable at {self.rpc_url}: {type(exc).__name__}") from None
+        if response.status_code != 200 or not isinstance(answers, list):
+            raise PricesUnavailable(f"chain answered eth_call with HTTP {response.status_code}")
+        by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
+        return {symbol: _decoded(symbol, by_id.get(i) or {}) for i, symbol in enumerate(symbols)}
+
+    def _client(self) -> httpx.AsyncClient:
+        # Made on first use, and again after close(): a restarted server reads on a new event loop.
+        if self._http is None or (self._owns and self._http.is_closed):
+            self._http = make_client(timeout=self.timeout)
+        return self._http
+
+    async def close(self) -> None:
+        if self._owns and self._http is not None:
+            await self._http.aclose()
+
+
+def _decoded(symbol: str, answer: dict[str, object]) -> OnChainPrice:
+    raw = answer.get("result")
+    if not isinstance(raw, str) or len(raw) < 2 + 128:
+        raise PricesUnavailable(f"oracle getPrice({symbol}) failed: {answer.get('error') or 'empty result'}")
+    try:
+        price, updated_at = abi_decode(["uint256", "uint64"], bytes.fromhex(raw[2:]))
+    except Exception:  # noqa: BLE001 - any malformed answer is the same failure
+        raise PricesUnavailable(f"oracle getPrice({symbol}) answered something that is not (uint256, uint64)") from None
+    return OnChainPrice(int(price), int(updated_at))
