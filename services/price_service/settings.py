@@ -78,8 +78,9 @@ class PriceServiceSettings(ServiceSettings):
     @field_validator("cmc_ids", "coingecko_ids", "coinbase_products", "kraken_pairs")
     @classmethod
     def _symbol_map(cls, value: str, info: ValidationInfo) -> str:
-        pattern, hint, normalise = SYMBOL_MAPS[info.field_name]
-        parsed = parse_symbol_map(info.field_name.upper(), value, re.compile(pattern), hint, normalise=normalise)
+        name = info.field_name or ""
+        pattern, hint, normalise = SYMBOL_MAPS[name]
+        parsed = parse_symbol_map(name.upper(), value, re.compile(pattern), hint, normalise=normalise)
         return ",".join(f"{symbol}={target}" for symbol, target in parsed.items())
 
     @field_validator("coingecko_key_kind", mode="before")

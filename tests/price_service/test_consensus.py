@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -41,7 +42,7 @@ def quotes(symbol: str = "BTC", age: int = 10, **prices: str | None) -> dict[str
     }
 
 
-def decide(by_source: dict[str, Quote | None], **overrides: Any) -> Agreed | NoPrice:
+def decide(by_source: Mapping[str, Quote | None], **overrides: Any) -> Agreed | NoPrice:
     return consensus_for("BTC", by_source, **{**RULES, **overrides})
 
 

@@ -103,7 +103,7 @@ class CoinbaseSource:
         outcomes = await asyncio.gather(*(self._paced(symbol, product) for symbol, product in products.items()))
         quotes: dict[str, Quote] = {}
         errors: list[PriceFetchError] = []
-        for symbol, outcome in zip(products, outcomes):
+        for symbol, outcome in zip(products, outcomes, strict=True):
             if isinstance(outcome, Quote):
                 quotes[symbol] = outcome
                 continue

@@ -22,7 +22,7 @@ async def fetch_all(sources: Sequence[PriceSource], symbols: list[str]) -> Gathe
     """Every source's quotes for `symbols`, fetched concurrently."""
     outcomes = await asyncio.gather(*(_fetch_one(source, symbols) for source in sources))
     gathered = Gathered()
-    for source, outcome in zip(sources, outcomes):
+    for source, outcome in zip(sources, outcomes, strict=True):
         if isinstance(outcome, PriceFetchError):
             gathered.quotes[source.name] = {}
             gathered.errors[source.name] = outcome

@@ -21,7 +21,8 @@ def coin(cmc_id: int, symbol: str, price: str, *, rank: int | None = 1, active: 
     return f"""{{"id": {cmc_id}, "name": "{symbol} coin", "symbol": "{symbol}", "slug": "{symbol.lower()}-coin",
       "is_active": {active}, "cmc_rank": {"null" if rank is None else rank}, "is_fiat": 0,
       "last_updated": "2024-11-14T22:12:00.000Z",
-      "quote": {{"USD": {{"price": {price}, "volume_24h": 93836406135.17474, "last_updated": "2024-11-14T22:12:00.000Z"}}}}}}"""
+      "quote": {{"USD": {{"price": {price}, "volume_24h": 93836406135.17474,
+                          "last_updated": "2024-11-14T22:12:00.000Z"}}}}}}"""
 
 
 def by_id(entries: dict[str, str]) -> str:
@@ -105,7 +106,9 @@ async def test_an_unknown_id_is_dropped_and_the_rest_still_priced(http: respx.Mo
     ("entry", "reason"),
     [(None, "not in response"), (coin(2, "OLD", "1", active=0), "inactive listing"), ('"x"', "unexpected data shape")],
 )
-async def test_unusable_id_entries_are_rejected_with_a_reason(http: respx.MockRouter, entry: str | None, reason: str) -> None:
+async def test_unusable_id_entries_are_rejected_with_a_reason(
+    http: respx.MockRouter, entry: str | None, reason: str
+) -> None:
     entries = {"1": coin(1, "BTC", "97000")} | ({"2": entry} if entry else {})
     http.get(QUOTES_URL).mock(return_value=reply(200, by_id(entries)))
     source = make(ids={"BTC": 1, "OLD": 2})

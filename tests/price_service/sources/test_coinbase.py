@@ -120,7 +120,8 @@ async def test_a_rate_limit_on_every_product_fails_the_fetch_and_stops_asking(ht
 
 async def test_a_rate_limit_after_some_prices_keeps_them(http: respx.MockRouter) -> None:
     http.get(TICKER.format("BTC-USD")).mock(return_value=reply(200, ticker("97000")))
-    http.get(TICKER.format("ETH-USD")).mock(return_value=reply(429, '{"message":"Public rate limit exceeded"}', {"Retry-After": "3"}))
+    limited = reply(429, '{"message":"Public rate limit exceeded"}', {"Retry-After": "3"})
+    http.get(TICKER.format("ETH-USD")).mock(return_value=limited)
     source = make(concurrency=1)
 
     quotes = await source.fetch(["BTC", "ETH"])

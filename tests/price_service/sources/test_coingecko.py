@@ -270,7 +270,9 @@ async def test_a_body_that_is_not_a_json_object_is_a_failure(http: respx.MockRou
     assert "not a JSON object" in caught.value.message
 
 
-async def test_the_key_never_appears_in_errors_reprs_or_logs(http: respx.MockRouter, all_logs: pytest.LogCaptureFixture) -> None:
+async def test_the_key_never_appears_in_errors_reprs_or_logs(
+    http: respx.MockRouter, all_logs: pytest.LogCaptureFixture
+) -> None:
     # Even if CoinGecko echoed the key back, it must not reach an exception or a log line.
     http.get(PRO_URL).mock(
         side_effect=[
@@ -286,7 +288,8 @@ async def test_the_key_never_appears_in_errors_reprs_or_logs(http: respx.MockRou
             await source.fetch(["BTC"])
         errors.append(caught.value)
 
-    texts = [str(e) for e in errors] + [repr(e) for e in errors] + [repr(source)] + [r.getMessage() for r in all_logs.records]
+    texts = [str(e) for e in errors] + [repr(e) for e in errors] + [repr(source)]
+    texts += [record.getMessage() for record in all_logs.records]
     assert all(API_KEY not in text for text in texts)
     assert "***" in errors[0].message and "***" in errors[1].message
 

@@ -89,7 +89,8 @@ async def test_a_single_pair_under_an_unexpected_key_is_still_matched(http: resp
 
 
 async def test_a_pair_missing_from_the_answer_is_rejected_not_guessed(http: respx.MockRouter) -> None:
-    http.get(TICKER_URL).mock(return_value=reply(200, ok({"XXBTZUSD": ticker("97000"), "OTHERUSD": ticker("5"), "MOREUSD": ticker("6")})))
+    body = ok({"XXBTZUSD": ticker("97000"), "OTHERUSD": ticker("5"), "MOREUSD": ticker("6")})
+    http.get(TICKER_URL).mock(return_value=reply(200, body))
     source = make()
 
     quotes = await source.fetch(["BTC", "SOL", "ADA"])

@@ -31,7 +31,7 @@ CG_TIME = 1731622380  # 22:13:00Z
 def cmc_body(prices: dict[str, str]) -> str:
     data = {
         s: [{"id": i + 1, "symbol": s, "is_active": 1, "cmc_rank": i + 1, "last_updated": CMC_TIME,
-             "quote": {"USD": {"price": "__%s__" % s, "last_updated": CMC_TIME}}}]
+             "quote": {"USD": {"price": f"__{s}__", "last_updated": CMC_TIME}}}]
         for i, s in enumerate(prices)
     }
     text = json.dumps({"status": {"timestamp": CMC_TIME, "error_code": 0, "error_message": None}, "data": data})
@@ -41,7 +41,8 @@ def cmc_body(prices: dict[str, str]) -> str:
 
 
 def coingecko_body(prices: dict[str, str]) -> str:
-    return "{" + ", ".join(f'"{BUILTIN_IDS[s]}": {{"usd": {p}, "last_updated_at": {CG_TIME}}}' for s, p in prices.items()) + "}"
+    entries = (f'"{BUILTIN_IDS[s]}": {{"usd": {p}, "last_updated_at": {CG_TIME}}}' for s, p in prices.items())
+    return "{" + ", ".join(entries) + "}"
 
 
 def kraken_body(prices: dict[str, str]) -> str:
@@ -77,7 +78,9 @@ async def decide(sources: list[PriceSource], symbols: list[str], min_sources: in
                    max_spread_pct=Decimal("2"), max_age=300)
 
 
-async def test_two_of_three_agree_and_the_outlier_source_is_ignored(http: respx.MockRouter, sources: list[PriceSource]) -> None:
+async def test_two_of_three_agree_and_the_outlier_source_is_ignored(
+    http: respx.MockRouter, sources: list[PriceSource]
+) -> None:
     mock_all(http, cmc={"BTC": "97000.5"}, cg={"BTC": "97100.25"}, kraken={"BTC": "120000.0"})
 
     outcome = (await decide(sources, ["BTC"]))["BTC"]

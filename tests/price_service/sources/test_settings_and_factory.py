@@ -118,7 +118,10 @@ def test_spread_and_age_read_from_the_environment_exactly(monkeypatch: pytest.Mo
         ({"PRICE_SOURCES": "cmc,kraken"}, ("CMC_API_KEY", "required")),
         ({"PRICE_SOURCES": "cmc,kraken", "CMC_API_KEY": "mock"}, ("CMC_API_KEY",)),
         ({"PRICE_SOURCES": "coingecko"}, ("COINGECKO_API_KEY", "required")),
-        ({"PRICE_SOURCES": "coingecko", "COINGECKO_API_KEY": "CHANGE_ME_coingecko_key"}, ("COINGECKO_API_KEY", "placeholder")),
+        (
+            {"PRICE_SOURCES": "coingecko", "COINGECKO_API_KEY": "CHANGE_ME_coingecko_key"},
+            ("COINGECKO_API_KEY", "placeholder"),
+        ),
         ({"CMC_API_KEY": "CHANGE_ME_or_mock"}, ("CMC_API_KEY", "placeholder")),
         ({"PRICE_SOURCES": "kraken", "MIN_SOURCES": "2"}, ("MIN_SOURCES",)),
         ({"MIN_SOURCES": "0"}, ("MIN_SOURCES",)),
