@@ -1,0 +1,29 @@
+"""Shared by the source tests: a respx router that refuses any request no test expected."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import respx
+
+NOW = 1_731_622_420.0  # 2024-11-14T22:13:40Z
+
+
+@pytest.fixture
+def http() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Every stdlib log record (httpx's included) at every level."""
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+def reply(status: int, text: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, content=text.encode(), headers={"Content-Type": "application/json", **(headers or {})})
