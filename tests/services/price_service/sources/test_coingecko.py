@@ -10,7 +10,7 @@ import respx
 
 from services.price_service.sources.base import PriceFetchError
 from services.price_service.sources.coingecko import DEMO_BASE_URL, PRO_BASE_URL, CoinGeckoSource, effective_base_url
-from tests.price_service.sources.conftest import NOW, reply
+from tests.services.price_service.sources.recorded import NOW, reply
 
 PRO_URL = f"{PRO_BASE_URL}/simple/price"
 DEMO_URL = f"{DEMO_BASE_URL}/simple/price"

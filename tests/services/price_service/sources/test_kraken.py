@@ -10,7 +10,7 @@ import respx
 
 from services.price_service.sources.base import PriceFetchError
 from services.price_service.sources.kraken import DEFAULT_BASE_URL, KrakenSource
-from tests.price_service.sources.conftest import NOW, reply
+from tests.services.price_service.sources.recorded import NOW, reply
 
 TICKER_URL = f"{DEFAULT_BASE_URL}/0/public/Ticker"
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import respx
-
-NOW = 1_731_622_420.0  # 2024-11-14T22:13:40Z
 
 
 @pytest.fixture
@@ -23,7 +20,3 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every stdlib log record (httpx's included) at every level."""
     caplog.set_level(logging.DEBUG)
     return caplog
-
-
-def reply(status: int, text: str, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, content=text.encode(), headers={"Content-Type": "application/json", **(headers or {})})

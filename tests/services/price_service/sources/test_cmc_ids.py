@@ -10,7 +10,7 @@ import respx
 
 from services.price_service.sources.base import PriceFetchError
 from services.price_service.sources.cmc import CoinMarketCapSource
-from tests.price_service.sources.conftest import NOW, reply
+from tests.services.price_service.sources.recorded import NOW, reply
 
 QUOTES_URL = "https://pro-api.coinmarketcap.com/v2/cryptocurrency/quotes/latest"
 API_KEY = "b54bcf4d-1bca-4e8e-9a24-22ff2c3d462c"

@@ -11,7 +11,7 @@ import respx
 
 from services.price_service.sources.base import PriceFetchError
 from services.price_service.sources.coinbase import DEFAULT_BASE_URL, CoinbaseSource
-from tests.price_service.sources.conftest import NOW, reply
+from tests.services.price_service.sources.recorded import NOW, reply
 
 TICKER = DEFAULT_BASE_URL + "/products/{}/ticker"
 NOT_FOUND = '{"message":"NotFound"}'

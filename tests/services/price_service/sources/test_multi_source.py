@@ -19,7 +19,7 @@ from services.price_service.consensus import Agreed, NoPrice, Reason, combine
 from services.price_service.sources import CoinGeckoSource, CoinMarketCapSource, KrakenSource, fetch_all
 from services.price_service.sources.base import PriceSource
 from services.price_service.sources.coingecko import BUILTIN_IDS
-from tests.price_service.sources.conftest import NOW, reply
+from tests.services.price_service.sources.recorded import NOW, reply
 
 CMC_URL = "https://pro-api.coinmarketcap.com/v2/cryptocurrency/quotes/latest"
 CG_URL = "https://pro-api.coingecko.com/api/v3/simple/price"
