@@ -57,24 +57,24 @@ async function registerContract(ctx: PxeContext, params: unknown) {
 /** [functionName, args, to, authwits?, from?] → {"result": Fr[]} (the return value flattened in ABI order). */
 async function simulateUtility(ctx: PxeContext, params: unknown) {
   const [name, args, to, authwits, from] = arity(params, 3, 5);
-  const target = address(to, 'to');
-  const fn = await abiAt(ctx, target, functionName(name));
-  requireType(fn, FunctionType.UTILITY, 'pxe_simulateUtility runs utility functions (public views: pxe_simulateView)');
-  const values = encoderValues(fn, fieldList(args, 'args'));
+  const [target, fnName, flat] = [address(to, 'to'), functionName(name), fieldList(args, 'args')];
   const witnesses = authWitnesses(authwits ?? [], 'authwits');
-  const { result } = await ctx.wallet.simulateUtility(fn.name, values, target, witnesses, optionalAddress(from, 'from'));
+  const sender = optionalAddress(from, 'from');
+  const fn = await abiAt(ctx, target, fnName);
+  requireType(fn, FunctionType.UTILITY, 'pxe_simulateUtility runs utility functions (public views: pxe_simulateView)');
+  const { result } = await ctx.wallet.simulateUtility(fn.name, encoderValues(fn, flat), target, witnesses, sender);
   return { result: flattenReturn(fn.returnTypes, result).map(hex) };
 }
 
 /** [functionName, args, to, from?] → {"result": Fr[]}: a public #[view] at the latest block. */
 async function simulateView(ctx: PxeContext, params: unknown) {
   const [name, args, to, from] = arity(params, 3, 4);
-  const target = address(to, 'to');
-  const fn = await abiAt(ctx, target, functionName(name));
+  const [target, fnName, flat, sender] = [address(to, 'to'), functionName(name), fieldList(args, 'args'), optionalAddress(from, 'from')];
+  const fn = await abiAt(ctx, target, fnName);
   requireType(fn, FunctionType.PUBLIC, 'pxe_simulateView runs public #[view] functions (utility functions: pxe_simulateUtility)');
   if (!fn.isStatic) throw new InvalidInput(`${fn.name} is not a #[view] function: it changes state, send it with pxe_sendTx`);
-  const call = await functionCall(await ctx.contracts.artifactAt(target), fn.name, target, fieldList(args, 'args'));
-  return { result: (await ctx.wallet.simulateView(call, optionalAddress(from, 'from'))).map(hex) };
+  const call = await functionCall(await ctx.contracts.artifactAt(target), fn.name, target, flat);
+  return { result: (await ctx.wallet.simulateView(call, sender)).map(hex) };
 }
 
 /** [from, {"caller", "call": {"name", "to", "args"}}] → {"requestHash", "witness": Fr[]}. */
@@ -83,6 +83,8 @@ async function createAuthWit(ctx: PxeContext, params: unknown) {
   const signer = address(from, 'from');
   const body = object(intent, 'intent', `{"caller", "call": ${CALL_SHAPE}}`);
   const caller = address(body.caller, 'caller');
+  parseCall(body.call, 'call');
+  requireAccount(ctx, signer);
   const call = await callFrom(ctx, body.call, 'call');
   const witness = await ctx.wallet.createAuthWit(signer, { caller, call });
   return authWitnessJson(witness);
@@ -94,10 +96,11 @@ async function sendTx(ctx: PxeContext, params: unknown) {
   const tx = object(request, 'request', `{"calls": [${CALL_SHAPE}], "authWitnesses": []}`);
   const from = address(object(options, 'options', '{"from"}').from, 'from');
   if (!Array.isArray(tx.calls) || tx.calls.length === 0) throw new InvalidInput('calls must be a non-empty array');
+  const witnesses = authWitnesses(tx.authWitnesses ?? [], 'authWitnesses');
+  tx.calls.forEach((call, i) => parseCall(call, `calls[${i}]`));
+  requireAccount(ctx, from);
   const calls = [];
   for (const [i, call] of tx.calls.entries()) calls.push(await callFrom(ctx, call, `calls[${i}]`));
-  const witnesses = authWitnesses(tx.authWitnesses ?? [], 'authWitnesses');
-  if (!ctx.wallet.hasAccount(from)) throw new InvalidInput(`Unknown account ${hex(from)}: register it with pxe_registerAccount first`);
   const started = Date.now();
   const txHash = await ctx.wallet.simulateAndSend(calls, witnesses, from, ctx.simulateBeforeSend);
   logger.info('Transaction sent', { txHash: txHash.toString(), calls: calls.map(c => c.name), from: hex(from), durationMs: Date.now() - started });
@@ -108,15 +111,21 @@ async function abiAt(ctx: PxeContext, to: AztecAddress, name: string): Promise<F
   return findFunction(await ctx.contracts.artifactAt(to), name);
 }
 
+function requireAccount(ctx: PxeContext, account: AztecAddress): void {
+  if (!ctx.wallet.hasAccount(account)) throw new InvalidInput(`Unknown account ${hex(account)}: register it with pxe_registerAccount first`);
+}
+
 function requireType(fn: FunctionAbi, type: FunctionType, hint: string): void {
   if (fn.functionType !== type) throw new InvalidInput(`${fn.name} is a ${fn.functionType} function; ${hint}`);
 }
 
-async function callFrom(ctx: PxeContext, value: unknown, name: string) {
+function parseCall(value: unknown, name: string) {
   const call = object(value, name, CALL_SHAPE);
-  const to = address(call.to, `${name}.to`);
-  const fnName = functionName(call.name, `${name}.name`);
-  const args = fieldList(call.args ?? [], `${name}.args`);
+  return { to: address(call.to, `${name}.to`), fnName: functionName(call.name, `${name}.name`), args: fieldList(call.args ?? [], `${name}.args`) };
+}
+
+async function callFrom(ctx: PxeContext, value: unknown, name: string) {
+  const { to, fnName, args } = parseCall(value, name);
   return functionCall(await ctx.contracts.artifactAt(to), fnName, to, args);
 }
 
