@@ -27,11 +27,6 @@ def gateway_installed() -> bool:
     return (GATEWAY_DIR / "node_modules" / "tsx").is_dir() and (GATEWAY_DIR / "node_modules" / "@aztec" / "pxe").is_dir()
 
 
-requires_gateway = pytest.mark.skipif(
-    not gateway_installed(), reason="gateway/node_modules is missing: run `npm ci --prefix gateway` (or `make test-gateway`)"
-)
-
-
 @dataclass
 class RunningGateway:
     url: str
