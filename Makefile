@@ -18,7 +18,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --include=optional --no-audit --no-fund
 	touch $@
 
-test: setup
+# Everything CI runs: the gateway's own tests, then every Python test (the gateway's included).
+test: setup gateway/node_modules/.installed
+	npm --prefix gateway test
 	$(PY) -m pytest
 
 # The PXE gateway (gateway/, TypeScript): its own tests, then the Python client against it on a stub node.

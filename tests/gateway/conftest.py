@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.evm.local import free_port
+from devnet.chain.local import free_port
 
 GATEWAY_DIR = Path(__file__).resolve().parents[2] / "gateway"
 START_TIMEOUT = 60.0
