@@ -17,10 +17,10 @@ from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
 from shared import money
-from shared.db import Database
 from shared.positions import Position
 from shared.pxe.client import Call, Notes, TxReceipt
 from shared.pxe.errors import PxeError, PxeReverted
+from tests.fixtures.databases import tracked_database
 
 LIQUIDATOR = "0x" + "0a" * 32
 POOL = "0x" + "0b" * 32
@@ -122,7 +122,7 @@ class Parts:
 
 
 async def parts(tmp_path: Any) -> Parts:
-    store = AttemptStore(Database(f"sqlite+aiosqlite:///{tmp_path}/engine.db"))
+    store = AttemptStore(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/engine.db"))
     await store.init()
     in_flight, cooldowns, rereads, metrics = InFlight(), Cooldowns(30, 900), Rereads(), EngineMetrics()
     return Parts(store, in_flight, cooldowns, rereads, metrics, Outcomes(store, in_flight, cooldowns, rereads, metrics))

@@ -10,9 +10,9 @@ from services.note_monitor.positions import PositionIndex
 from services.note_monitor.reader import EscrowReader, PxeLink
 from services.note_monitor.registry import EscrowRegistry
 from services.note_monitor.store import PositionStore
-from shared.db import Database
 from shared.pxe.client import Notes, PoolConfig
 from shared.pxe.errors import PxeError, PxeReverted, PxeUnreachable
+from tests.fixtures.databases import tracked_database
 
 POOL = "0x" + "0b" * 32
 BTC, USDC = "0x" + "01" * 32, "0x" + "02" * 32
@@ -85,6 +85,6 @@ class FakePxe:
 
 
 async def registry_for(tmp_path: Any, pxe: FakePxe) -> EscrowRegistry:
-    store = PositionStore(Database(f"sqlite+aiosqlite:///{tmp_path}/monitor.db"))
+    store = PositionStore(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/monitor.db"))
     await store.init()
     return EscrowRegistry(store, PositionIndex(), EscrowReader(pxe), PxeLink())  # type: ignore[arg-type]
