@@ -70,6 +70,7 @@ class Checker:
         self.last_check_at: int | None = None
         self.last_report: CheckReport | None = None
         self.monitor_ok: bool | None = None
+        self.prices_error: str | None = None  # why the last check could not read the oracle, if it could not
 
     async def run(self, pending: Pending, sweep: bool) -> CheckReport:
         """A check of what `pending` asks for; everything on a sweep or when it asks for everything."""
@@ -92,9 +93,14 @@ class Checker:
         try:
             snapshot = await parts.prices.snapshot(needed)
         except PricesUnavailable as exc:
-            report.error = str(exc)
+            report.error = self.prices_error = str(exc)
+            parts.metrics.oracle_up.set(0)
+            parts.metrics.oracle_failures.inc()
             log.warning("Prices unavailable", assets=report.assets, error=str(exc))
             return self._finish(report, started)
+        if needed:
+            self.prices_error = None
+            parts.metrics.oracle_up.set(1)
         report.stale = sorted(snapshot.stale)
         for asset in snapshot.stale:
             parts.metrics.stale_prices.labels(asset).inc()
