@@ -20,6 +20,7 @@ from services.liquidation_engine.check_requests import CheckRequests, Pending
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.monitor_client import MonitorUnavailable
 from services.liquidation_engine.oracle_prices import OraclePrices, PricesUnavailable
+from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding, InterestOffsets, in_priority_order, scan
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads, sort_out
 from services.liquidation_engine.position_copy import Pair, PositionCopy
@@ -57,6 +58,7 @@ class CheckParts:
     rereads: Rereads
     requests: CheckRequests
     metrics: EngineMetrics
+    outcomes: Outcomes
 
 
 class Checker:
@@ -86,6 +88,7 @@ class Checker:
         started = time.monotonic()
         parts = self.parts
         await self._refresh_positions()
+        await self._resolve_unknown()
         work = self._work(assets, escrows or set())
         needed = {asset for pair, _ in work for asset in pair}
         report = CheckReport(trigger, sorted(assets if assets else needed))
@@ -169,6 +172,16 @@ class Checker:
         if self.monitor_ok is False:
             log.info("Note monitor reachable", positions=len(copy))
         self.monitor_ok = True
+
+    async def _resolve_unknown(self) -> None:
+        """Attempts whose outcome is unknown: read their escrows again, then settle them from what changed."""
+        parts = self.parts
+        waiting = list(parts.outcomes.unknown)[:MAX_REREADS_PER_CHECK]
+        for escrow in waiting:
+            current = parts.positions.get(escrow)
+            if current is not None and parts.rereads.pending(escrow, current.version):
+                await parts.positions.reread(current)
+            await parts.outcomes.resolve_unknown(escrow, parts.positions.get(escrow))
 
     async def _eligible(self, ordered: list[Finding]) -> list[Finding]:
         parts = self.parts

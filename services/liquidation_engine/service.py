@@ -72,7 +72,7 @@ class LiquidationEngine:
         )
         self.checker = Checker(
             CheckParts(self.positions, self.prices, self.sender, self.follower, self.in_flight, self.cooldowns,
-                       self.rereads, self.requests, self.metrics),
+                       self.rereads, self.requests, self.metrics, outcomes),
             dry_run=settings.dry_run, log_healthy=settings.log_level == "debug", clock=clock,
         )
         self.metrics.positions_tracked.set_function(lambda: len(self.positions))

@@ -9,6 +9,7 @@ from services.liquidation_engine.check_requests import CheckRequests, Pending
 from services.liquidation_engine.checker import Checker, CheckParts
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.oracle_prices import OraclePrices
+from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
 from services.liquidation_engine.position_copy import PositionCopy
@@ -47,8 +48,10 @@ def checker_with(prices: dict[str, int], *, dry_run: bool = False, updated_at: i
     copy.refresh = _no_refresh  # type: ignore[method-assign]
     oracle = OraclePrices(StaticPrices({s: OnChainPrice(p, updated_at) for s, p in prices.items()}), 3600, lambda: NOW)
     sender = RecordingSender()
-    parts = CheckParts(copy, oracle, sender, NullFollower(), InFlight(), Cooldowns(30, 900), rereads,  # type: ignore[arg-type]
-                       CheckRequests(wake=lambda: wakes.append(1)), EngineMetrics())
+    in_flight, cooldowns, metrics = InFlight(), Cooldowns(30, 900), EngineMetrics()
+    outcomes = Outcomes(None, in_flight, cooldowns, rereads, metrics)  # type: ignore[arg-type]
+    parts = CheckParts(copy, oracle, sender, NullFollower(), in_flight, cooldowns, rereads,  # type: ignore[arg-type]
+                       CheckRequests(wake=lambda: wakes.append(1)), metrics, outcomes)
     return Checker(parts, dry_run=dry_run, clock=lambda: NOW), parts, sender, wakes
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from services.liquidation_engine.sending import LiquidationSender
@@ -81,8 +82,38 @@ async def test_an_unknown_send_outcome_is_never_resent_blindly(tmp_path: Any) ->
     sender, p = await sender_for(tmp_path, pxe)
     assert await sender.send([finding(1, version=7)], accepted_at=None) == []
     [row] = await p.store.recent(10)
-    assert row.status == "failed" and row.error.startswith("Send outcome unknown")
+    assert row.status == "unknown" and row.error.startswith("Send outcome unknown")
+    assert row.collateral_before == str(finding(1).position.collateral_amount)
+    assert escrow(1) in p.outcomes.unknown and escrow(1) not in p.in_flight
     assert p.rereads.pending(escrow(1), 7) and not p.rereads.pending(escrow(1), 8)  # a fresh read first
+
+
+async def test_whatever_breaks_after_a_send_ends_recorded_never_in_a_crash(tmp_path: Any) -> None:
+    pxe = FakePxe()
+
+    async def malformed(*_args: Any) -> list[Any]:
+        raise ValueError("a field element must be >= 0 and < 2**254")  # a 256-bit "hash" in the answer
+
+    pxe.send_txs = malformed  # type: ignore[method-assign]
+    sender, p = await sender_for(tmp_path, pxe)
+    assert await sender.send([finding(1), finding(2)], accepted_at=None) == []
+    assert [r.status for r in await p.store.recent(10)] == ["unknown", "unknown"]
+
+
+async def test_an_unknown_outcome_is_settled_by_the_next_fresh_read(tmp_path: Any) -> None:
+    pxe = FakePxe(send_results={escrow(1): PxeUnreachable("timed out"), escrow(2): PxeUnreachable("timed out")})
+    sender, p = await sender_for(tmp_path, pxe)
+    first, second = finding(1, version=7), finding(2, version=7)
+    await sender.send([first, second], accepted_at=None)
+    seized = p.outcomes.unknown[escrow(1)].plan.seized
+    executed = replace(first.position, collateral_amount=first.position.collateral_amount - seized, version=8)
+    assert not await p.outcomes.resolve_unknown(escrow(1), first.position)  # no fresh read yet
+    assert await p.outcomes.resolve_unknown(escrow(1), executed)
+    assert await p.outcomes.resolve_unknown(escrow(2), replace(second.position, version=8))
+    rows = {r.escrow: r for r in await p.store.recent(10)}
+    assert rows[escrow(1)].status == "succeeded"
+    assert rows[escrow(2)].status == "failed" and rows[escrow(2)].error.startswith("Not executed")
+    assert p.outcomes.unknown == {}
 
 
 async def test_an_escrow_in_flight_is_not_sent_twice(tmp_path: Any) -> None:
