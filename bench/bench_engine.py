@@ -316,12 +316,16 @@ async def run(args: argparse.Namespace, pxe_url: str, oracle: Oracle, rpc_url: s
                     await reset()
                     await oracle.set({"BTC": LOW})
                     clock.arm(args.at_risk)
+                    checks_done = engine.checks.runs
                     start = time.perf_counter()
                     r = await http.post(f"{engine_url}/price-update", json=body, headers={"X-API-Key": API_KEY})
                     assert r.status_code == 202
                     first, last = await clock.wait()
                     fast_first.append(first - start)
                     fast.append(last - start)
+                    # The check records the hashes and hands them to the follower after the sends return:
+                    # the next reset must see them followed, or it raises the price before they are mined.
+                    await engine.checks.wait_for_run(checks_done)
 
                 naive: list[float] = []
                 for _ in range(args.naive_rounds):
