@@ -20,7 +20,7 @@ import uvicorn
 from devnet.pxe.prices import ProtocolPrices, protocol_prices
 from devnet.pxe.server import DevPxe
 from devnet.pxe.state import DevPxeState
-from shared.pxe.client import rpc_error
+from shared.pxe.jsonrpc import rpc_error
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
