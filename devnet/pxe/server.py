@@ -23,7 +23,9 @@ from starlette.routing import Route
 from devnet.pxe.demo import seed_demo
 from devnet.pxe.prices import BATCH_PRICES, PriceUnavailable, ProtocolPrices, protocol_prices
 from devnet.pxe.protocol import current_epoch_end
-from devnet.pxe.state import ContractCall, DevPxeState, ExecutionError, InvalidInput, MethodNotFound, RpcError, Tx
+from devnet.pxe.rpc_errors import ExecutionError, InvalidInput, MethodNotFound, RpcError
+from devnet.pxe.state import DevPxeState
+from devnet.pxe.transactions import ContractCall, Tx
 from shared.logging import get_logger
 from shared.pxe.fields import from_field, normalize_address, to_field
 
