@@ -18,7 +18,7 @@ import pytest
 import structlog
 
 from devnet.chain.local import LocalChain
-from devnet.pxe.testing import RunningDevPxe, running_dev_pxe
+from devnet.pxe.background import RunningDevPxe, running_dev_pxe
 from services.liquidation_engine.app import create_app as create_engine_app
 from services.liquidation_engine.attempts import INTERRUPTED_ERROR, AttemptStore
 from services.liquidation_engine.monitor_client import MonitorClient

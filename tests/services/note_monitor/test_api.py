@@ -14,7 +14,7 @@ import pytest
 import structlog
 from fastapi import FastAPI
 
-from devnet.pxe.testing import running_dev_pxe
+from devnet.pxe.background import running_dev_pxe
 from services.note_monitor.app import create_app
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from devnet.pxe.testing import RunningDevPxe, running_dev_pxe
+from devnet.pxe.background import RunningDevPxe, running_dev_pxe
 from shared import money
 from shared.pxe import (
     Call,
