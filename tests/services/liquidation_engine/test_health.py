@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from devnet.pxe.testing import running_dev_pxe
+from devnet.pxe.background import running_dev_pxe
 from services.liquidation_engine.app import create_app
 from services.liquidation_engine.service import LiquidationEngine
 from services.liquidation_engine.settings import LiquidationEngineSettings

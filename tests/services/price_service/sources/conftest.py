@@ -1,4 +1,4 @@
-"""Shared by the source tests: a respx router that refuses any request no test expected."""
+"""Shared by the source tests: a respx router that refuses any request no test expected (`http`, or `cmc`)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,9 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every stdlib log record (httpx's included) at every level."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+@pytest.fixture
+def cmc(http: respx.MockRouter) -> respx.MockRouter:
+    """The CoinMarketCap tests' name for the same router."""
+    return http
