@@ -55,7 +55,9 @@ class LiquidationEngine:
         self.db = Database(settings.database_url)
         self.store = AttemptStore(self.db, clock)
         self._owns_pxe, self._owns_monitor = pxe is None, monitor is None
-        self.pxe = pxe or PxeClient(settings.pxe_url, max_connections=max(64, settings.max_concurrent_liquidations * 2))
+        self.rules = rules_for(settings.protocol)
+        self.pxe = pxe or PxeClient(settings.pxe_url, reads=self.rules.READS,
+                                    max_connections=max(64, settings.max_concurrent_liquidations * 2))
         self.monitor = monitor or MonitorClient(settings.note_monitor_url, settings.api_keys[0])
         self.prices = OraclePrices(price_reader or OracleReader(settings.rpc_url, settings.oracle_address),
                                    settings.stale_after, clock)
@@ -71,7 +73,6 @@ class LiquidationEngine:
             self.pxe, self.store, outcomes, self.positions, self.monitor, self.requests,
             ReceiptConfig(settings.receipt_timeout, settings.receipt_poll_interval, backoff_max=settings.cooldown_max),
         )
-        self.rules = rules_for(settings.protocol)
         self.checker = Checker(
             CheckParts(self.positions, self.prices, self.sender, self.follower, self.in_flight, self.cooldowns,
                        self.rereads, self.requests, self.metrics, outcomes),

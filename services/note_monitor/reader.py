@@ -45,7 +45,7 @@ class EscrowReader:
             debt_token=intern(config.debt_token),
             collateral_asset=await self.symbol(config.collateral_token),
             debt_asset=await self.symbol(config.debt_token),
-            liquidation_threshold_bps=config.liquidation_threshold_bps,
+            liquidation_threshold_bps=config.liquidation_threshold,
             has_secret_key=has_secret_key,
             registered_at=registered_at,
         )

@@ -12,9 +12,10 @@ from decimal import Decimal
 from typing import Literal, Protocol, cast
 
 from shared.protocols import nocom_v1, reference
-from shared.protocols.common import Liquidation, format_health_factor
+from shared.protocols.common import Liquidation, ReadShapes, format_health_factor
 
-__all__ = ["PROTOCOL_NAMES", "LendingRules", "Liquidation", "ProtocolName", "format_health_factor", "rules_for"]
+__all__ = ["PROTOCOL_NAMES", "LendingRules", "Liquidation", "ProtocolName", "ReadShapes", "format_health_factor",
+           "rules_for"]
 
 ProtocolName = Literal["reference", "nocom-v1"]
 
@@ -30,6 +31,7 @@ class LendingRules(Protocol):
     POSITION_HEALTHY: str
     OVER_CLOSE_FACTOR: str
     PRICE_MISMATCH_REASONS: frozenset[str]
+    READS: ReadShapes
 
     def next_epoch(self, now: int) -> int: ...
     def interest_offset(self, start_epoch: int, end_epoch: int) -> int: ...

@@ -10,6 +10,21 @@ _HF_DISPLAY = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
+class ReadShapes:
+    """Where the protocol's contracts put what the monitor reads (utility results, flattened)."""
+
+    escrow_config_fields: int  # escrow get_config()
+    escrow_pool_index: int
+    pool_config_fields: int  # pool get_config()
+    pool_collateral_index: int
+    pool_debt_index: int
+    pool_max_ltv_index: int
+    pool_threshold_index: int
+    symbol_function: str  # the token's symbol read
+    symbol_is_view: bool  # a public view (pxe_simulateView) rather than a utility function
+
+
+@dataclass(frozen=True)
 class Liquidation:
     repay: int
     seized: int  # leaves the collateral note

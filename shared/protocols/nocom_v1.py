@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from shared.protocols.common import HF_CONTEXT, Liquidation
+from shared.protocols.common import HF_CONTEXT, Liquidation, ReadShapes
 
 NAME = "nocom-v1"
 PRICE_FEED = "aztec-feed"  # MockPriceFeed through the PXE (price_oracle/src/main.nr)
@@ -37,6 +37,15 @@ PRICE_BASE = 10**4
 INTEREST_BASE = 10**9
 U128_MAX = 2**128 - 1
 MAX_FEED_ASSETS_PER_CALL = 4  # price_oracle/src/main.nr: MAX_ASSETS_PER_CALL
+
+# private_escrow/src/types/config_note.nr: ConfigNote [owner, holder_commitment, pool, collateral_token,
+# loaned_token, randomness]; pool_common/src/types/config.nr: Config [admin, liquidator_pubkey_x,
+# liquidator_pubkey_y, price_oracle, treasury, collateral_token, loaned_token, max_ltv, liquidation_threshold];
+# the aztec-standards Token has no get_symbol: `symbol()` is a public view (a FieldCompressedString).
+READS = ReadShapes(escrow_config_fields=6, escrow_pool_index=2, pool_config_fields=9, pool_collateral_index=5,
+                   pool_debt_index=6, pool_max_ltv_index=7, pool_threshold_index=8,
+                   symbol_function="symbol", symbol_is_view=True)
+POOL_FEED_INDEX = 3
 
 # --- revert messages (lending_pool/src/main.nr: liquidate_private, _liquidate_public) ----------
 POSITION_HEALTHY = "Position healthy, cannot liquidate"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from shared.protocols.common import HF_CONTEXT, Liquidation
+from shared.protocols.common import HF_CONTEXT, Liquidation, ReadShapes
 
 NAME = "reference"
 PRICE_FEED = "evm-oracle"  # the PriceOracle contract on RPC_URL (SPEC section 5)
@@ -26,6 +26,11 @@ LIQUIDATION_BONUS_BPS = 1000
 PROTOCOL_FEE_BPS = 1000
 CLOSE_FACTOR_BPS = 5000
 BPS = 10_000
+
+# SPEC section 6: escrow get_config() -> [pool]; pool get_config() -> [collateral, debt, maxLtv, threshold].
+READS = ReadShapes(escrow_config_fields=1, escrow_pool_index=0, pool_config_fields=4, pool_collateral_index=0,
+                   pool_debt_index=1, pool_max_ltv_index=2, pool_threshold_index=3,
+                   symbol_function="get_symbol", symbol_is_view=False)
 
 # Revert reasons (SPEC section 6).
 POSITION_HEALTHY = "Position healthy, cannot liquidate"

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from shared.protocols import ReadShapes, reference
 from shared.pxe.errors import PxeError
 from shared.pxe.fields import field_to_symbol, from_field, normalize_address, to_field
 from shared.pxe.jsonrpc import JsonRpc, as_int
@@ -46,8 +47,8 @@ class TxReceipt:
 class PoolConfig:
     collateral_token: str
     debt_token: str
-    max_ltv_bps: int
-    liquidation_threshold_bps: int
+    max_ltv: int  # both in the protocol's threshold base (basis points, or 10^5 for nocom-v1)
+    liquidation_threshold: int
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,14 @@ class Notes:
 
 
 class PxeClient(JsonRpc):
-    """The PXE's node and pxe_ methods and the lending protocol's reads, over the JSON-RPC transport."""
+    """The PXE's node and pxe_ methods and the lending protocol's reads, over the JSON-RPC transport.
+
+    `reads` says where the protocol's contracts put what the monitor reads (shared.protocols).
+    """
+
+    def __init__(self, url: str, *, reads: ReadShapes = reference.READS, **transport: Any) -> None:
+        super().__init__(url, **transport)
+        self.reads = reads
 
     async def status(self) -> bool:
         """GET /status answers OK; never raises."""
@@ -160,16 +168,23 @@ class PxeClient(JsonRpc):
         await self.simulate_utility("sync_private_state", [], escrow)
 
     async def escrow_pool(self, escrow: str) -> str:
-        (pool,) = await self._fields("get_config", [], escrow, 1)
-        return to_field(pool)
+        shapes = self.reads
+        values = await self._fields("get_config", [], escrow, shapes.escrow_config_fields)
+        return to_field(values[shapes.escrow_pool_index])
 
     async def pool_config(self, pool: str) -> PoolConfig:
-        collateral, debt, max_ltv, threshold = await self._fields("get_config", [], pool, 4)
-        return PoolConfig(to_field(collateral), to_field(debt), max_ltv, threshold)
+        s = self.reads
+        values = await self._fields("get_config", [], pool, s.pool_config_fields)
+        return PoolConfig(to_field(values[s.pool_collateral_index]), to_field(values[s.pool_debt_index]),
+                          values[s.pool_max_ltv_index], values[s.pool_threshold_index])
 
     async def token_symbol(self, token: str) -> str:
-        (symbol,) = await self._fields("get_symbol", [], token, 1)
-        return field_to_symbol(symbol)
+        function = self.reads.symbol_function
+        values = await (self.simulate_view(function, [], token) if self.reads.symbol_is_view
+                        else self.simulate_utility(function, [], token))
+        if not values:
+            raise PxeError(f"PXE answered {function} without a value")
+        return field_to_symbol(values[0])
 
     async def private_balance(self, token: str, owner: str) -> int:
         (amount,) = await self._fields("balance_of_private", [normalize_address(owner)], token, 1)
@@ -183,6 +198,17 @@ class PxeClient(JsonRpc):
             collateral_owner=to_field(c_owner), collateral_randomness=to_field(c_rand),
             debt_owner=to_field(l_owner), debt_randomness=to_field(l_rand),
         )
+
+    async def simulate_view(self, function: str, args: list[int | str], to: str, *, from_: str | None = None) -> list[int]:
+        """A public #[view] function at the latest block (SPEC section 10), its result flattened."""
+        params: list[Any] = [function, [to_field(a) for a in args], normalize_address(to)]
+        if from_ is not None:
+            params.append(normalize_address(from_))
+        result = await self.call("pxe_simulateView", params)
+        values = result.get("result") if isinstance(result, dict) else result
+        if not isinstance(values, list):
+            raise PxeError(f"PXE answered {function} without a result array")
+        return [from_field(v) for v in values]
 
     async def _fields(self, function: str, args: list[int | str], to: str, count: int) -> list[int]:
         values = await self.simulate_utility(function, args, to)

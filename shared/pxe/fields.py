@@ -57,9 +57,10 @@ def symbol_to_field(symbol: str) -> str:
 
 
 def field_to_symbol(value: str | int) -> str:
-    """The ASCII symbol held big-endian in a field."""
+    """The ASCII symbol held big-endian in a field: packed (reference tokens) or, as an aztec-nr
+    FieldCompressedString, padded with zero bytes on the right (nocom-v1's token `symbol()`)."""
     number = from_field(value)
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big").rstrip(b"\x00")
     try:
         return raw.decode("ascii")
     except UnicodeDecodeError:

@@ -108,15 +108,15 @@ async def test_demo_positions_become_liquidatable_after_a_price_drop() -> None:
                 assert "secretKey" in escrow and escrow["collateralAsset"] in ("ETH", "BTC")
                 pool = await client.escrow_pool(escrow["address"])
                 config = await client.pool_config(pool)
-                assert 8_000 <= config.liquidation_threshold_bps <= 8_500
+                assert 8_000 <= config.liquidation_threshold <= 8_500
                 await client.register_contract(escrow["instance"], escrow["secretKey"])
                 notes = await client.collateral_and_debt(pool, escrow["address"])
                 debt = reference.total_debt(notes.debt_principal, notes.debt_epoch, now)
                 cp, dp = DEMO_PRICES[escrow["collateralAsset"]], DEMO_PRICES[escrow["debtAsset"]]
-                health_now.append(reference.health_factor(notes.collateral_amount, cp, config.liquidation_threshold_bps, debt, dp))
+                health_now.append(reference.health_factor(notes.collateral_amount, cp, config.liquidation_threshold, debt, dp))
                 dropped = cp * 90 // 100
                 health_after_drop.append(
-                    reference.health_factor(notes.collateral_amount, dropped, config.liquidation_threshold_bps, debt, dp)
+                    reference.health_factor(notes.collateral_amount, dropped, config.liquidation_threshold, debt, dp)
                 )
             assert all(hf is not None and hf >= 1 for hf in health_now)
             assert any(hf is not None and hf < reference.Decimal("1.10") for hf in health_now)  # some near the edge

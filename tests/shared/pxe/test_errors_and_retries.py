@@ -41,7 +41,7 @@ async def test_stopped_pxe_is_unreachable_after_bounded_retries(pxe: RunningDevP
 
         pxe.start()  # back on the same port, state intact
         assert await client.status() is True
-        assert (await client.pool_config(world.pool)).liquidation_threshold_bps == 8_000
+        assert (await client.pool_config(world.pool)).liquidation_threshold == 8_000
 
 
 async def test_reads_retry_but_send_tx_is_sent_once(pxe: RunningDevPxe, world: World) -> None:

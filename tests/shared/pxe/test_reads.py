@@ -30,7 +30,7 @@ async def test_discovers_pool_tokens_and_notes(pxe: RunningDevPxe, client: PxeCl
     assert await client.escrow_pool(escrow["address"]) == world.pool
     config = await client.pool_config(world.pool)
     assert (config.collateral_token, config.debt_token) == (world.eth, world.usdc)
-    assert (config.max_ltv_bps, config.liquidation_threshold_bps) == (7_500, 8_000)
+    assert (config.max_ltv, config.liquidation_threshold) == (7_500, 8_000)
     assert await client.token_symbol(config.collateral_token) == "ETH"
     assert await client.token_symbol(config.debt_token) == "USDC"
 
