@@ -23,3 +23,6 @@ class EngineMetrics(Metrics):
         self.notifications = self.counter("price_notifications_total", "Price update notifications accepted")
         self.oracle_up = self.gauge("oracle_up", "1 when the oracle prices could be read at the last attempt, else 0")
         self.oracle_failures = self.counter("oracle_read_failures_total", "Checks or health probes that could not read the oracle")
+        self.swapped_price_skips = self.counter(
+            "swapped_price_check_skips_total",
+            "Liquidations not sent because the pool's swapped on-chain price check would revert (nocom-v1)")

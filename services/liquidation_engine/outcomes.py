@@ -3,11 +3,12 @@ the metric, the escrow's cooldown or re-read, the log line, and the escrow unloc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.metrics import EngineMetrics
-from services.liquidation_engine.planning.budget import Plan, Skipped
+from services.liquidation_engine.planning.budget import SWAPPED_PRICE_CHECK, Plan, Skipped
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
 from shared.logging import get_logger
 from shared.positions import Position
@@ -28,7 +29,10 @@ class Unknown:
 
 class Outcomes:
     def __init__(self, store: AttemptStore, in_flight: InFlight, cooldowns: Cooldowns, rereads: Rereads,
-                 metrics: EngineMetrics) -> None:
+                 metrics: EngineMetrics, *, price_mismatch: frozenset[str] = frozenset(),
+                 retry_now: Callable[[str], None] = lambda escrow: None) -> None:
+        self.price_mismatch = price_mismatch  # the protocol's revert reasons for a price that moved
+        self.retry_now = retry_now
         self.store = store
         self.in_flight = in_flight
         self.cooldowns = cooldowns
@@ -47,17 +51,24 @@ class Outcomes:
                 self.in_flight.unlock(item.plan.escrow)
                 delay = self.cooldowns.failed(item.plan.escrow)
                 self.metrics.liquidations.labels("skipped").inc()
+                if item.reason == SWAPPED_PRICE_CHECK:
+                    self.metrics.swapped_price_skips.inc()
                 log.warning("Liquidation skipped", escrow=item.plan.escrow, reason=item.reason,
                             healthFactor=item.plan.health_factor, retryInSeconds=delay)
 
     async def failed(self, attempt_id: int, plan: Plan, error: str, *, reread_after: int | None = None,
                      tx_hash: str | None = None, cooldown: bool = True) -> None:
         """A failed attempt; with `reread_after` (the version we knew) the escrow waits for a fresh read."""
+        # The oracle moved against us since the prices were read: try again at once with fresh ones
+        # (a few times in a row at most), rather than leaving the position underwater for a cooldown.
+        quick = error in self.price_mismatch and self.cooldowns.quick_retry(plan.escrow)
         try:
             await self.store.finish(attempt_id, "failed", error)
         finally:
             self.metrics.liquidations.labels("failed").inc()
-            delay = self.cooldowns.failed(plan.escrow) if cooldown else None
+            delay = self.cooldowns.failed(plan.escrow) if cooldown and not quick else None
+            if quick:
+                self.retry_now(plan.escrow)
             if reread_after is not None:
                 self.rereads.require(plan.escrow, reread_after)
             extra: dict[str, object] = {"txHash": tx_hash} if tx_hash else {}

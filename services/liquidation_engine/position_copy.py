@@ -36,6 +36,7 @@ class PositionCopy:
         self._positions: dict[str, Position] = {}
         self._by_pair: dict[Pair, dict[str, Position]] = {}
         self._pairs_by_asset: dict[str, set[Pair]] = {}
+        self._tokens: dict[str, str] = {}  # asset symbol -> token address, as the positions name them
         self.last_error: str | None = None
 
     def __len__(self) -> int:
@@ -47,6 +48,10 @@ class PositionCopy:
 
     def get(self, escrow: str) -> Position | None:
         return self._positions.get(escrow)
+
+    def token_of(self, asset: str) -> str | None:
+        """The token address the positions give for an asset symbol (the price feed is keyed by it)."""
+        return self._tokens.get(asset)
 
     def pairs(self, assets: set[str] | None = None) -> list[Pair]:
         """Asset pairs holding any of `assets` (all pairs when None)."""
@@ -73,6 +78,8 @@ class PositionCopy:
         self._positions[position.escrow] = position
         pair = (position.collateral_asset, position.debt_asset)
         self._by_pair.setdefault(pair, {})[position.escrow] = position
+        self._tokens[position.collateral_asset] = position.collateral_token
+        self._tokens[position.debt_asset] = position.debt_token
         for asset in pair:
             self._pairs_by_asset.setdefault(asset, set()).add(pair)
 

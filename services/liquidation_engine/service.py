@@ -16,6 +16,7 @@ from typing import Any
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.checker import Checker, CheckParts
+from services.liquidation_engine.feed_prices import FeedReader, FeedTimes
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.models import LiquidationRow
 from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
@@ -59,14 +60,15 @@ class LiquidationEngine:
         self.pxe = pxe or PxeClient(settings.pxe_url, reads=self.rules.READS,
                                     max_connections=max(64, settings.max_concurrent_liquidations * 2))
         self.monitor = monitor or MonitorClient(settings.note_monitor_url, settings.api_keys[0])
-        self.prices = OraclePrices(price_reader or OracleReader(settings.rpc_url, settings.oracle_address),
-                                   settings.stale_after, clock)
         self.in_flight, self.rereads = InFlight(), Rereads()
         self.cooldowns = Cooldowns(settings.cooldown_base, settings.cooldown_max)
         self.positions = PositionCopy(self.monitor, self.pxe, self.rereads, settings.monitor_page_size)
+        self.feed_times = FeedTimes(settings.price_service_url) if self.rules.PRICE_FEED == "aztec-feed" else None
+        self.prices = OraclePrices(price_reader or self._price_reader(), settings.stale_after, clock)
         self.checks = Periodic("liquidation-check", settings.sweep_interval, self._check)
         self.requests = CheckRequests(wake=self.checks.trigger)
-        outcomes = Outcomes(self.store, self.in_flight, self.cooldowns, self.rereads, self.metrics)
+        outcomes = Outcomes(self.store, self.in_flight, self.cooldowns, self.rereads, self.metrics,
+                            price_mismatch=self.rules.PRICE_MISMATCH_REASONS, retry_now=self.requests.recheck)
         self.sender = LiquidationSender(self.pxe, self.store, self.in_flight, outcomes, self.metrics,
                                         settings.max_concurrent_liquidations)
         self.follower = ReceiptFollower(
@@ -84,6 +86,12 @@ class LiquidationEngine:
         self._monitor_probe = CachedProbe(self.monitor.reachable)
         self._oracle_probe = CachedProbe(self._oracle_readable)
         self._oracle_error: str | None = None
+
+    def _price_reader(self) -> PriceReader:
+        """Where the protocol keeps its prices: the EVM PriceOracle, or the Aztec feed read through the PXE."""
+        if self.feed_times is not None:
+            return FeedReader(self.pxe, self.settings.price_feed_address, self.positions.token_of, self.feed_times)
+        return OracleReader(self.settings.rpc_url, self.settings.oracle_address)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -135,8 +143,13 @@ class LiquidationEngine:
 
     # --- what the HTTP API asks ------------------------------------------------------------
 
-    def price_update(self, assets: list[str]) -> None:
+    def price_update(self, updates: list[tuple[str, int]]) -> None:
+        """(asset, on-chain update time) pairs from the price service: checked in the next check."""
         accepted_at = time.monotonic()
+        assets = list(dict.fromkeys(asset for asset, _ in updates))
+        if self.feed_times is not None:
+            for asset, updated_at in updates:
+                self.feed_times.observe(asset, updated_at)
         self.metrics.notifications.inc()
         log.info("Price update notification", assets=assets)
         self.requests.notify(assets, accepted_at)

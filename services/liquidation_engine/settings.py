@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
+from shared.protocols import rules_for
 from shared.pxe.fields import to_field
 from shared.settings import ServiceSettings, check_hex
 
@@ -20,6 +21,7 @@ class LiquidationEngineSettings(ServiceSettings):
     pxe_url: str = "http://127.0.0.1:8080"
     rpc_url: str = "http://127.0.0.1:8545"
     oracle_address: str = ""
+    price_feed_address: str = ""
     liquidator_private_key: SecretStr = SecretStr("")
     sweep_interval: float = Field(60, gt=0)
     dry_run: bool = False
@@ -39,18 +41,27 @@ class LiquidationEngineSettings(ServiceSettings):
             if not self.liquidator_private_key.get_secret_value():
                 self.liquidator_private_key = SecretStr(DEV_LIQUIDATOR_KEY)
         else:
-            if not self.oracle_address:
-                raise ValueError("ORACLE_ADDRESS is required in production")
+            self._require_price_source()
             if not self.liquidator_private_key.get_secret_value():
                 raise ValueError("LIQUIDATOR_PRIVATE_KEY is required in production")
         if self.oracle_address:
             check_hex("ORACLE_ADDRESS", self.oracle_address, 40)
+        if self.price_feed_address:
+            check_hex("PRICE_FEED_ADDRESS", self.price_feed_address, 64, exact=False)
         try:
             to_field(self.liquidator_private_key.get_secret_value())
         except ValueError:
             # The message never repeats the value.
             raise ValueError("LIQUIDATOR_PRIVATE_KEY must be a field element: 0x and up to 64 hex digits, below 2**254") from None
         return self
+
+    def _require_price_source(self) -> None:
+        """The protocol's prices live in an EVM PriceOracle or in an Aztec price feed: its address is required."""
+        if rules_for(self.protocol).PRICE_FEED == "aztec-feed":
+            if not self.price_feed_address:
+                raise ValueError(f"PRICE_FEED_ADDRESS is required in production with PROTOCOL={self.protocol}")
+        elif not self.oracle_address:
+            raise ValueError("ORACLE_ADDRESS is required in production")
 
     @property
     def stale_after(self) -> float:

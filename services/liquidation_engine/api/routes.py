@@ -25,7 +25,7 @@ async def health(engine: EngineDep) -> JSONResponse:
 
 @protected.post("/price-update", status_code=202, response_model=Accepted, responses=error_responses(400, 401, 413, 422))
 async def price_update(body: PriceUpdateBody, engine: EngineDep) -> dict[str, int]:
-    engine.price_update(list(dict.fromkeys(u.asset for u in body.updates)))
+    engine.price_update([(u.asset, u.timestamp) for u in body.updates])
     return {"accepted": len(body.updates)}
 
 
@@ -39,4 +39,4 @@ async def list_liquidations(
     if status and status not in STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
     rows = await engine.liquidations(limit, status or None)
-    return {"liquidations": [liquidation_out(r) for r in rows]}
+    return {"liquidations": [liquidation_out(r, engine.rules.PRICE_DECIMALS) for r in rows]}

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from services.liquidation_engine.models import LiquidationRow
 from shared.types import DecimalString, Symbol, TxHash
-from shared.units import format_price
+from shared.units import format_units
 
 MAX_UPDATES = 100
 Status = Literal["submitted", "unknown", "succeeded", "failed", "skipped"]
@@ -65,7 +65,7 @@ class Health(BaseModel):
     checks: dict[str, Any]
 
 
-def liquidation_out(row: LiquidationRow) -> dict[str, Any]:
+def liquidation_out(row: LiquidationRow, price_decimals: int) -> dict[str, Any]:
     return {
         "id": row.id,
         "escrow": row.escrow,
@@ -73,8 +73,8 @@ def liquidation_out(row: LiquidationRow) -> dict[str, Any]:
         "healthFactor": row.health_factor,
         "repayAmount": row.repay_amount,
         "collateralSeized": row.collateral_seized,
-        "collateralPrice": format_price(int(row.collateral_price)),
-        "debtPrice": format_price(int(row.debt_price)),
+        "collateralPrice": format_units(int(row.collateral_price), price_decimals),
+        "debtPrice": format_units(int(row.debt_price), price_decimals),
         "txHash": row.tx_hash,
         "error": row.error,
         "createdAt": row.created_at,

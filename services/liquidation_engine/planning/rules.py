@@ -40,6 +40,9 @@ class InFlight:
         return {token: amount - self.reserved.get(token, 0) for token, amount in balances.items()}
 
 
+QUICK_RETRIES = 3
+
+
 class Cooldowns:
     """Exponential backoff per escrow after failed or skipped attempts; a success clears it."""
 
@@ -49,6 +52,7 @@ class Cooldowns:
         self._clock = clock
         self._failures: dict[str, int] = {}
         self._until: dict[str, float] = {}
+        self._quick: dict[str, int] = {}
 
     def blocked(self, escrow: str) -> bool:
         until = self._until.get(escrow)
@@ -67,13 +71,21 @@ class Cooldowns:
         self._until[escrow] = self._clock() + delay
         return delay
 
+    def quick_retry(self, escrow: str) -> bool:
+        """Whether a price-mismatch failure may be retried at once: QUICK_RETRIES in a row, then it cools down."""
+        count = self._quick.get(escrow, 0) + 1
+        self._quick[escrow] = count
+        return count <= QUICK_RETRIES
+
     def succeeded(self, escrow: str) -> None:
         self._failures.pop(escrow, None)
         self._until.pop(escrow, None)
+        self._quick.pop(escrow, None)
 
     def clear(self) -> None:
         self._failures.clear()
         self._until.clear()
+        self._quick.clear()
 
 
 class Rereads:

@@ -106,3 +106,21 @@ class TimeoutErrorReceipt(PxeUnreachable):
 
     def __init__(self) -> None:
         super().__init__("still pending")
+
+
+async def test_a_price_mismatch_is_retried_at_once_a_few_times_then_cools_down(tmp_path: Any) -> None:
+    from services.liquidation_engine.outcomes import Outcomes
+    from services.liquidation_engine.planning.rules import QUICK_RETRIES
+
+    pxe = FakePxe()
+    follower, p, _, requests, _ = await follower_for(tmp_path, pxe)
+    retried: list[str] = []
+    follower.outcomes = Outcomes(p.store, p.in_flight, p.cooldowns, p.rereads, p.metrics,
+                                 price_mismatch=frozenset({"Price mismatch"}), retry_now=retried.append)
+    for attempt in range(QUICK_RETRIES + 1):
+        pxe.receipts[TX] = [TxReceipt("reverted", "Price mismatch", 11)]
+        follower.follow_all([await sent_attempt(p, 1)])
+        await follower.idle(5)
+        cooling = p.cooldowns.blocked(escrow(1))
+        assert cooling is (attempt == QUICK_RETRIES), attempt
+    assert retried == [escrow(1)] * QUICK_RETRIES

@@ -1,0 +1,106 @@
+"""Prices from nocom-v1's Aztec price feed (MockPriceFeed, read through the PXE), and when they were set.
+
+The feed stores no time. Its only writer is our price service, which records when it set each
+price and publishes it (GET /prices `onChain.updatedAt`, and the `timestamp` of each price-update
+notification). FeedTimes keeps the newest time known per asset; a price whose time is unknown or
+older than twice the heartbeat is stale, so no liquidation uses a price nobody vouches for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+
+from shared.evm.oracle_reader import OnChainPrice, PricesUnavailable
+from shared.http import make_client
+from shared.logging import get_logger
+from shared.pxe.client import PxeClient
+from shared.pxe.errors import PxeError
+from shared.pxe.fields import from_field
+
+log = get_logger()
+
+TIMES_REFRESH = 5.0  # seconds between reads of the price service's record
+
+
+class FeedTimes:
+    """When the price service last set each asset's feed price (Unix seconds)."""
+
+    def __init__(self, price_service_url: str, client: httpx.AsyncClient | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.url = f"{price_service_url.rstrip('/')}/prices"
+        self._http = client or make_client(timeout=3.0)
+        self._owns = client is None
+        self._loop_time = clock or (lambda: asyncio.get_running_loop().time())
+        self._times: dict[str, int] = {}
+        self._read_at = float("-inf")
+
+    def observe(self, asset: str, updated_at: int) -> None:
+        """A price-update notification: the feed was set at `updated_at`."""
+        if updated_at > self._times.get(asset, 0):
+            self._times[asset] = updated_at
+
+    async def times(self) -> dict[str, int]:
+        if self._loop_time() - self._read_at >= TIMES_REFRESH:
+            self._read_at = self._loop_time()
+            await self._refresh()
+        return self._times
+
+    async def _refresh(self) -> None:
+        try:
+            response = await self._http.get(self.url)
+            prices = response.json()["prices"] if response.status_code == 200 else []
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            log.warning("Price service unreachable for feed times", error=type(exc).__name__)
+            return
+        for item in prices:
+            onchain = item.get("onChain") if isinstance(item, dict) else None
+            if isinstance(onchain, dict) and isinstance(onchain.get("updatedAt"), int):
+                self.observe(str(item.get("asset")), onchain["updatedAt"])
+
+    async def close(self) -> None:
+        if self._owns:
+            await self._http.aclose()
+
+
+class FeedReader:
+    """PriceReader for the Aztec feed: `get_price(token)` for every wanted asset in one JSON-RPC batch."""
+
+    def __init__(self, pxe: PxeClient, feed_address: str, token_of: Callable[[str], str | None],
+                 times: FeedTimes) -> None:
+        self.pxe = pxe
+        self.feed = feed_address
+        self.token_of = token_of
+        self.times = times
+
+    async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
+        if not self.feed:
+            raise PricesUnavailable("no PRICE_FEED_ADDRESS configured")
+        tokens = {s: t for s in symbols if (t := self.token_of(s)) is not None}
+        requests = [("pxe_simulateView", ["get_price", [token], self.feed]) for token in tokens.values()]
+        try:
+            answers = await self.pxe.call_many(requests) if requests else []
+        except PxeError as exc:
+            raise PricesUnavailable(f"price feed unreadable through the PXE: {exc}") from None
+        times = await self.times.times()
+        out = {s: OnChainPrice(0, 0) for s in symbols}
+        for symbol, answer in zip(tokens, answers, strict=True):
+            out[symbol] = OnChainPrice(_price(symbol, answer), times.get(symbol, 0))
+        return out
+
+    async def close(self) -> None:
+        await self.times.close()
+
+
+def _price(symbol: str, answer: object) -> int:
+    if isinstance(answer, PxeError):
+        raise PricesUnavailable(f"price feed get_price({symbol}) failed: {answer}")
+    values = answer.get("result") if isinstance(answer, dict) else answer
+    if not isinstance(values, list) or not values:
+        raise PricesUnavailable(f"price feed get_price({symbol}) answered without a value")
+    try:
+        return from_field(values[0])
+    except ValueError:
+        raise PricesUnavailable(f"price feed get_price({symbol}) answered something that is not a field") from None
