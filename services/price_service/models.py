@@ -23,3 +23,14 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(256))
+
+
+class FeedUpdateRow(Base):
+    """When this service last set an asset's price on a feed that keeps no time (nocom-v1's MockPriceFeed)."""
+
+    __tablename__ = "feed_updates"
+
+    symbol: Mapped[str] = mapped_column(String(15), primary_key=True)
+    price: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)

@@ -9,6 +9,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from services.price_service.sources.wire import parse_symbol_map
+from shared.protocols import rules_for
+from shared.pxe.fields import normalize_address, to_field
 from shared.settings import ServiceSettings, check_hex, looks_like_placeholder
 
 # anvil's second well-known development key: only ever a default in development.
@@ -24,6 +26,8 @@ SYMBOL_MAPS: dict[str, tuple[str, str, Any]] = {
     "coinbase_products": (r"[A-Z0-9]{1,15}-USD", "a Coinbase product is quoted in USD (BTC=BTC-USD)",
                           lambda v: v.strip().upper()),
     "kraken_pairs": (r"[A-Z0-9]{1,15}USD", "a Kraken pair is quoted in USD (BTC=XBTUSD)", lambda v: v.strip().upper()),
+    "asset_tokens": (r"0x[0-9a-f]{64}", "a token is an Aztec address, 0x and up to 64 hex digits (BTC=0x1f...)",
+                     lambda v: _aztec_address_or_as_is(v.strip())),
 }
 
 
@@ -57,6 +61,11 @@ class PriceServiceSettings(ServiceSettings):
     coinbase_products: str = ""
     kraken_base_url: str = "https://api.kraken.com"
     kraken_pairs: str = ""
+    # nocom-v1: the Aztec price feed, written through the PXE from its admin's account (SPEC section 10).
+    pxe_url: str = "http://127.0.0.1:8080"
+    price_feed_address: str = ""
+    price_feed_admin_secret_key: SecretStr = SecretStr("")
+    asset_tokens: str = ""
     min_sources: int | None = Field(None, ge=1)
     max_source_spread: Decimal = Field(Decimal("2"), gt=0, le=100)
     source_max_age: float = Field(300, gt=0)
@@ -75,7 +84,7 @@ class PriceServiceSettings(ServiceSettings):
             raise ValueError("PRICE_SOURCES: a source is listed twice")
         return ",".join(names)
 
-    @field_validator("cmc_ids", "coingecko_ids", "coinbase_products", "kraken_pairs")
+    @field_validator("cmc_ids", "coingecko_ids", "coinbase_products", "kraken_pairs", "asset_tokens")
     @classmethod
     def _symbol_map(cls, value: str, info: ValidationInfo) -> str:
         name = info.field_name or ""
@@ -96,6 +105,9 @@ class PriceServiceSettings(ServiceSettings):
     @model_validator(mode="after")
     def _chain_settings(self) -> "PriceServiceSettings":
         self._check_source_keys()
+        if rules_for(self.protocol).PRICE_FEED == "aztec-feed":
+            self._check_aztec_feed()
+            return self
         if self.environment == "development" and not self.oracle_updater_private_key.get_secret_value():
             self.oracle_updater_private_key = SecretStr(DEV_UPDATER_KEY)
         if self.environment == "production":
@@ -107,6 +119,17 @@ class PriceServiceSettings(ServiceSettings):
             check_hex("ORACLE_ADDRESS", self.oracle_address, 40)
         check_hex("ORACLE_UPDATER_PRIVATE_KEY", self.oracle_updater_private_key.get_secret_value(), 64)
         return self
+
+    def _check_aztec_feed(self) -> None:
+        for name in ("price_feed_address", "price_feed_admin_secret_key", "asset_tokens"):
+            value = getattr(self, name)
+            if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
+                raise ValueError(f"{name.upper()} is required with PROTOCOL={self.protocol}")
+        check_hex("PRICE_FEED_ADDRESS", self.price_feed_address, 64, exact=False)
+        try:
+            to_field(self.price_feed_admin_secret_key.get_secret_value())
+        except ValueError:
+            raise ValueError("PRICE_FEED_ADMIN_SECRET_KEY must be a field element: 0x and up to 64 hex digits") from None
 
     def _check_source_keys(self) -> None:
         names = self.source_names
@@ -160,6 +183,18 @@ class PriceServiceSettings(ServiceSettings):
     @property
     def kraken_pair_map(self) -> dict[str, str]:
         return _pairs(self.kraken_pairs)
+
+    @property
+    def asset_token_map(self) -> dict[str, str]:
+        """Symbol -> the token's Aztec address its feed price is keyed by (nocom-v1)."""
+        return _pairs(self.asset_tokens)
+
+
+def _aztec_address_or_as_is(value: str) -> str:
+    try:
+        return normalize_address(value)
+    except ValueError:
+        return value  # left for the pattern to refuse, with the setting's name
 
 
 def _pairs(normalised: str) -> dict[str, str]:
