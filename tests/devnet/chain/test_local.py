@@ -124,7 +124,7 @@ def test_devchain_reports_reverts_like_anvil(devchain: DevChain) -> None:
     tx_hash = _call(devchain, "eth_sendTransaction", {"from": sender, "data": "0x" + deploy_data(sender).hex()})["result"]
     receipt = _call(devchain, "eth_getTransactionReceipt", tx_hash)["result"]
     assert receipt["status"] == "0x1" and receipt["contractAddress"]
-    data = "0x" + PriceOracle.encode_set_prices({"BTC": 0}).hex()
+    data = "0x" + PriceOracle.encode_set_prices({"BTC": (0, 1)}).hex()
     for method in ("eth_call", "eth_estimateGas"):
         error = _call(devchain, method, {"from": sender, "to": receipt["contractAddress"], "data": data})["error"]
         assert error["code"] == 3
