@@ -1,0 +1,126 @@
+"""Issue 10, item 1, end to end: a stuck setPrices can never overwrite a newer price later.
+
+What happened: the chain was killed (-9) and a new one started on the same port, the oracle was
+redeployed, the price service kept sending with its cached nonce (82, on a chain at 0), the
+transaction sat in the pool, was given up, and minutes later, when the account's nonce reached
+82, it was mined and moved ETH from 1856.01 to 2867.43. Here: the sender re-reads its nonce after
+the chain error (and drops a cache ahead of the chain even without one), a transaction it gives
+up on is cancelled at its nonce, and the contract skips any observation not newer than the stored
+one, so even a stale transaction that does get mined changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from shared.evm.chain import Chain, TxCancelled, TxFailed, TxSender
+from shared.evm.oracle import PriceOracle, deploy_oracle
+from tests.fixtures.chain import ChainStarter, mine, pool_of, set_automine
+
+NEWER = 1_856_01000000  # 1856.01
+STALE = 2_867_43000000  # 2867.43
+
+
+async def test_a_given_up_price_never_overwrites_a_newer_one_after_a_chain_restart(own_chains: ChainStarter) -> None:
+    local = own_chains.start()
+    chain = await Chain.connect(local.url, request_timeout=2)
+    try:
+        deployer = TxSender(chain, local.keys[0])
+        updater = TxSender(chain, local.keys[1], poll_interval=0.02)
+        address = await deploy_oracle(chain, deployer, updater.address)
+        oracle = PriceOracle(chain, address, updater)
+        t0 = int(time.time()) - 100
+        for i in range(5):
+            await oracle.set_prices({"ETH": (NEWER + i, t0 + i)})
+        manager = await updater.nonce_manager()
+        assert manager.next_nonce == 5
+
+        # kill -9, a new empty chain on the same port: a send in between fails with a chain error...
+        local.kill()
+        with pytest.raises(TxFailed):
+            await oracle.set_prices({"ETH": (NEWER, t0 + 10)})
+        local = own_chains.restart(local)
+        assert await deploy_oracle(chain, deployer, updater.address) == address  # redeployed (deployer nonce 0 again)
+        # ...and the next one re-reads the nonce: 0 on the new chain, not the cached 5.
+        assert (await oracle.set_prices({"ETH": (NEWER, t0 + 20)})).nonce == 0
+        # The same without a failed send in between: a cache ahead of the node is dropped, counted, not used.
+        local = own_chains.restart(local)
+        await deploy_oracle(chain, deployer, updater.address)
+        resyncs = manager.resyncs
+        assert (await oracle.set_prices({"ETH": (NEWER, t0 + 30)})).nonce == 0
+        assert manager.resyncs == resyncs + 1
+
+        await _given_up_is_cancelled(chain, address, local.keys[1], t0)
+        await _a_stale_observation_mined_late_changes_nothing(chain, oracle, t0)
+    finally:
+        await chain.close()
+
+
+async def _given_up_is_cancelled(chain: Chain, address: str, key: str, t0: int) -> None:
+    """A stale price stuck in the pool and given up is cancelled at its nonce; the newer price lands."""
+    await set_automine(chain, False)
+    stuck = TxSender(chain, key, receipt_timeout=0.5, replace_after=None, cancel_timeout=20, poll_interval=0.02)
+    send = asyncio.create_task(PriceOracle(chain, address, stuck).set_prices({"ETH": (STALE, t0 + 40)}))
+    await _wait_for_cancel_in_pool(chain, stuck.address, nonce=1)
+    await mine(chain)
+    with pytest.raises(TxCancelled) as cancelled:
+        await send
+    assert cancelled.value.nonce == 1 and stuck.stats.cancelled == 1
+    assert await chain.receipt(cancelled.value.tx_hash) is None  # the stale setPrices: never mined
+    await set_automine(chain, True)
+    newer = await PriceOracle(chain, address, stuck).set_prices({"ETH": (NEWER + 7, t0 + 50)})
+    assert newer.nonce == 2 and newer.written == {"ETH": (NEWER + 7, t0 + 50)}
+    for _ in range(3):  # the account's nonce moves on: nothing is left to land at nonce 1
+        await mine(chain)
+    assert (await PriceOracle(chain, address).get_price("ETH")).price == NEWER + 7
+
+
+async def _wait_for_cancel_in_pool(chain: Chain, address: str, nonce: int) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        tx = (await pool_of(chain, address)).get(nonce)
+        if tx is not None and tx.get("input") in ("0x", None):
+            return
+        assert time.monotonic() < deadline, "no cancel in the pool"
+        await asyncio.sleep(0.02)
+
+
+async def _a_stale_observation_mined_late_changes_nothing(chain: Chain, oracle: PriceOracle, t0: int) -> None:
+    """Even if a stale setPrices is mined (another node's pool, a replay), the contract skips it."""
+    late = await oracle.set_prices({"ETH": (STALE, t0 + 40), "BTC": (97_000 * 10**8, t0 + 40)})
+    receipt = await chain.receipt(late.tx_hash)
+    assert receipt["status"] == 1 and late.written == {"BTC": (97_000 * 10**8, t0 + 40)}  # ETH skipped, no revert
+    eth = await oracle.get_price("ETH")
+    assert (eth.price, eth.updated_at) == (NEWER + 7, t0 + 50)
+
+
+async def test_a_send_in_flight_when_the_chain_restarts_is_never_sent_into_the_gap(own_chains: ChainStarter) -> None:
+    local = own_chains.start()
+    chain = await Chain.connect(local.url, request_timeout=2)
+    try:
+        updater = TxSender(chain, local.keys[1], receipt_timeout=30, replace_after=0.2, poll_interval=0.02)
+        address = await deploy_oracle(chain, TxSender(chain, local.keys[0]), updater.address)
+        oracle = PriceOracle(chain, address, updater)
+        t0 = int(time.time()) - 100
+        for i in range(3):
+            await oracle.set_prices({"ETH": (NEWER + i, t0 + i)})
+        await set_automine(chain, False)
+        send = asyncio.create_task(oracle.set_prices({"ETH": (STALE, t0 + 10)}))  # nonce 3, waiting
+        while not await pool_of(chain, updater.address):
+            await asyncio.sleep(0.02)
+
+        await asyncio.to_thread(own_chains.restart, local)  # the sender keeps polling through it
+        with pytest.raises(TxFailed, match="went backwards") as caught:
+            await send
+        assert caught.value.tx_hash
+        # Nothing was re-sent into the new chain's gap (nonce 3 on a chain at 0): nothing can land later.
+        assert await pool_of(chain, updater.address) == {}
+        assert await chain.nonce(updater.address, "pending") == 0
+        # The new chain mines at once again: redeployed, the next price goes out at its nonce 0.
+        await deploy_oracle(chain, TxSender(chain, local.keys[0]), updater.address)
+        assert (await oracle.set_prices({"ETH": (NEWER, t0 + 20)})).nonce == 0
+    finally:
+        await chain.close()
