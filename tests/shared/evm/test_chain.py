@@ -177,3 +177,15 @@ def test_revert_reason_normalises_each_node_shape() -> None:
     not_revert = Web3RPCError("x", rpc_response={"error": {"code": -32000, "message": "nonce too low"}})
     assert revert_reason(not_revert) is None
     assert revert_reason(ConnectionError("refused")) is None
+
+
+async def test_balance_is_exact_wei(any_chain: LocalChain) -> None:
+    async with evm_clients(any_chain.url, any_chain.keys) as evm:
+        payer, payee = evm.sender(5), evm.sender(6).address
+        before, payee_before = await evm.chain.balance(payer.address), await evm.chain.balance(payee)
+        result = await payer.send(payee, b"", value=12_345)
+        receipt = await evm.chain.receipt(result.tx_hash)
+        cost = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+        assert await evm.chain.balance(payer.address) == before - 12_345 - cost
+        assert await evm.chain.balance(payee) == payee_before + 12_345
+        assert await evm.chain.balance(payee) == await evm.chain.w3.eth.get_balance(payee)

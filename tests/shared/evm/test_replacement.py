@@ -52,8 +52,8 @@ async def held_oracle(own_chains: ChainStarter) -> AsyncIterator[tuple[Chain, st
         await chain.close()
 
 
-async def test_a_stuck_set_prices_is_replaced_with_bumped_fees_and_the_newest_price(own_chains: ChainStarter) -> None:
-    async with held_oracle(own_chains) as (chain, address, keys):
+async def test_a_stuck_set_prices_is_replaced_with_bumped_fees_and_the_newest_price(each_kind_chains: ChainStarter) -> None:
+    async with held_oracle(each_kind_chains) as (chain, address, keys):
         sender = TxSender(chain, keys[1], receipt_timeout=30, poll_interval=0.02, replace_after=0.3)
         t0 = int(time.time())
         pending_versions: list[dict] = []  # type: ignore[type-arg]
@@ -125,8 +125,8 @@ asyncio.run(main(*sys.argv[1:]))
 """
 
 
-async def test_a_restart_resolves_what_the_previous_process_left_pending(own_chains: ChainStarter) -> None:
-    async with held_oracle(own_chains) as (chain, address, keys):
+async def test_a_restart_resolves_what_the_previous_process_left_pending(each_kind_chains: ChainStarter) -> None:
+    async with held_oracle(each_kind_chains) as (chain, address, keys):
         stale_at = int(time.time())
         args = [chain.rpc_url, keys[1], address, str(ETH), str(stale_at)]
         subprocess.run([sys.executable, "-c", LEAVE_PENDING, *args], cwd=REPO, check=True, timeout=60)
