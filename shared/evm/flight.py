@@ -68,6 +68,7 @@ class Pilot:
         self.reason = reason
         self._placed_at = time.monotonic()
         self._after_error = False
+        self._cancelling = False  # given up: only a cancel may be placed or re-broadcast from now on
 
     # ------------------------------------------------------------ placing a version
 
@@ -139,6 +140,7 @@ class Pilot:
         """Cancel at the nonce and wait for the cancel or the original: never leave it able to land later."""
         self.sender.stats.gave_up += 1
         self.reason = error
+        self._cancelling = True
         await self._place_cancel()
         result = await self.wait(time.monotonic() + self.sender.cancel_timeout, None)
         if result is not None:
@@ -209,8 +211,7 @@ class Pilot:
 
     async def _replace(self, rebuild: Rebuild | None) -> None:
         try:
-            if not await self._check_pool():
-                return
+            await self._check_pool()
             base, tip = await self.sender.fee_inputs()
             fees = replacement_fees(self.flight.fees, Fees(2 * base + tip, tip), self.sender.max_fee_per_gas)
             placed = await self.place(await self._rebuilt(rebuild), fees) if fees is not None else Placed.PRICED_OUT
@@ -227,6 +228,8 @@ class Pilot:
 
     async def _rebuilt(self, rebuild: Rebuild | None) -> Payload:
         payload = self.flight.payload
+        if self._cancelling:
+            return cancel_payload(self.sender.address)
         if rebuild is None or payload.cancel:
             return payload
         try:
@@ -246,28 +249,28 @@ class Pilot:
         return dataclasses.replace(payload, data=bytes(data), gas=max(gas, payload.gas))
 
     async def _rebroadcast(self) -> None:
-        if self.flight.raw is None:
-            return
+        if self.flight.raw is None or (self._cancelling and not self.flight.payload.cancel):
+            return  # a given-up original is never sent again, only its cancel
         try:
             await self.sender.broadcast(self.flight.raw)
             self.sender.stats.rebroadcast += 1
         except ChainError:
             self._after_error = True
 
-    async def _check_pool(self) -> bool:
+    async def _check_pool(self) -> None:
         """Is the flight still where it can be mined next? Re-broadcast, cancel in the pool, or stop."""
         chain, nonce = self.sender.chain, self.flight.nonce
         pending = await chain.nonce(self.sender.address, "pending")
         if pending > nonce:
-            return True
+            return
         known = await self._node_knows()
         if pending == nonce:
             if not known:
                 await self._rebroadcast()  # dropped from the pool, but next in line: safe to send again
-            return True
+            return
         manager = await self.sender.nonce_manager()
         if set(range(pending, nonce)) <= manager.inflight:
-            return True  # the gap is our own earlier sends, which see themselves through
+            return  # the gap is our own earlier sends, which see themselves through
         manager.forget()
         fate = "gone"
         if known:  # it would land whenever someone fills the gap: swap it for a cancel first

@@ -182,18 +182,30 @@ class TxSender:
         return Resolution(nonce, "pending", known[0])
 
     async def _pool_txs(self) -> dict[int, tuple[str, Fees]]:
-        """nonce → (hash, fees) of this account's pool transactions, when the node serves txpool_content."""
-        try:
-            answer = await self.chain.w3.provider.make_request("txpool_content", [])  # type: ignore[arg-type]
-            sections = answer.get("result") or {}
-            found: dict[int, tuple[str, Fees]] = {}
-            for section in ("pending", "queued"):
-                for address, by_nonce in (sections.get(section) or {}).items():
-                    if address.lower() == self.address.lower():
-                        found.update({int(n): _pool_entry(tx) for n, tx in by_nonce.items()})
-            return found
-        except Exception:  # noqa: BLE001 - not served (public nodes): cancels climb from the market instead
-            return {}
+        """nonce → (hash, fees) of this account's pool transactions (pending and queued behind a gap).
+
+        geth's txpool_contentFrom when served (txpool_content is the whole pool: megabytes on a busy
+        node), else txpool_content (anvil, the py-evm chain); {} where neither is (most public nodes):
+        cancels then climb from the market fee until the node takes them.
+        """
+        for method, params in (("txpool_contentFrom", [self.address]), ("txpool_content", [])):
+            try:
+                answer = await self.chain.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001 - a node error: try the next way, or do without
+                continue
+            result = answer.get("result")
+            if isinstance(result, dict):
+                return self._own_pool_entries(result, whole_pool=method == "txpool_content")
+        return {}
+
+    def _own_pool_entries(self, result: dict[str, Any], whole_pool: bool) -> dict[int, tuple[str, Fees]]:
+        found: dict[int, tuple[str, Fees]] = {}
+        for section in ("pending", "queued"):
+            by_sender = result.get(section) or {}
+            if whole_pool:
+                by_sender = next((v for k, v in by_sender.items() if k.lower() == self.address.lower()), {})
+            found.update({int(n): _pool_entry(tx) for n, tx in by_sender.items()})
+        return found
 
     # ------------------------------------------------------------ node access used by the pilot
 

@@ -15,6 +15,7 @@ import asyncio
 import time
 
 import pytest
+from eth_account import Account
 
 from shared.evm.chain import Chain, TxCancelled, TxFailed, TxSender
 from shared.evm.oracle import PriceOracle, deploy_oracle
@@ -122,5 +123,39 @@ async def test_a_send_in_flight_when_the_chain_restarts_is_never_sent_into_the_g
         # The new chain mines at once again: redeployed, the next price goes out at its nonce 0.
         await deploy_oracle(chain, TxSender(chain, local.keys[0]), updater.address)
         assert (await oracle.set_prices({"ETH": (NEWER, t0 + 20)})).nonce == 0
+    finally:
+        await chain.close()
+
+
+async def test_a_stale_price_queued_behind_a_nonce_gap_is_superseded_at_start(own_chains: ChainStarter) -> None:
+    """The exact trap of issue 10: a setPrices sent with a nonce ahead of the chain waits in the pool
+    until the account's nonce reaches it. At start the sender swaps it for a cancel at that nonce."""
+    if own_chains.kind != "anvil":
+        pytest.skip("the py-evm chain refuses a nonce gap instead of queueing it, so there is nothing to supersede")
+    local = own_chains.start()
+    chain = await Chain.connect(local.url)
+    try:
+        updater = TxSender(chain, local.keys[1], poll_interval=0.02)
+        address = await deploy_oracle(chain, TxSender(chain, local.keys[0]), updater.address)
+        oracle = PriceOracle(chain, address, updater)
+        t0 = int(time.time()) - 100
+        await oracle.set_prices({"ETH": (NEWER, t0)})  # the account is at nonce 1
+        stale = Account.from_key(local.keys[1]).sign_transaction({  # an old process, its cached nonce 3
+            "chainId": chain.chain_id, "nonce": 3, "to": address, "value": 0, "gas": 200_000, "type": 2,
+            "maxFeePerGas": 10 * 10**9, "maxPriorityFeePerGas": 10**9,
+            "data": PriceOracle.encode_set_prices({"ETH": (STALE, int(time.time()))}),  # even "newer" than t0
+        })
+        await chain.w3.eth.send_raw_transaction(stale.raw_transaction)
+        assert list(await pool_of(chain, updater.address)) == [3]  # queued behind the gap
+
+        (resolution,) = await updater.resolve_pending()
+        assert (resolution.nonce, resolution.outcome) == (3, "superseded")
+        for i in (1, 2):  # the account's nonce reaches 3: what is mined there is the cancel
+            await oracle.set_prices({"ETH": (NEWER + i, t0 + i)})
+        await mine(chain)
+        assert await chain.nonce(updater.address, "latest") == 4
+        assert await chain.receipt("0x" + stale.hash.hex().removeprefix("0x")) is None
+        assert (await chain.w3.eth.get_transaction(resolution.tx_hash))["to"] == updater.address  # type: ignore[arg-type]
+        assert (await oracle.get_price("ETH")).price == NEWER + 2
     finally:
         await chain.close()
