@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test run bench clean
+.PHONY: setup test run bench clean test-gateway test-aztec
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -18,8 +18,24 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --include=optional --no-audit --no-fund
 	touch $@
 
-test: setup
+# Everything CI runs: the gateway's own tests, then every Python test (the gateway's included).
+test: setup gateway/node_modules/.installed
+	npm --prefix gateway test
 	$(PY) -m pytest
+
+# The PXE gateway (gateway/, TypeScript): its own tests, then the Python client against it on a stub node.
+gateway/node_modules/.installed: gateway/package.json gateway/package-lock.json
+	npm ci --prefix gateway --include=optional --no-audit --no-fund
+	touch $@
+
+test-gateway: $(VENV)/.installed gateway/node_modules/.installed
+	npm --prefix gateway test
+	$(PY) -m pytest tests/gateway -rs
+
+# Opt-in: a real Aztec 3.0.0-devnet.5 network (AZTEC_NODE_URL=... make test-aztec); skipped without it.
+# Its environment is listed in tests/gateway/test_aztec_network.py.
+test-aztec: $(VENV)/.installed gateway/node_modules/.installed
+	$(PY) -m pytest tests/gateway/test_aztec_network.py -rs
 
 run: setup
 	$(PY) -m devnet.run
@@ -28,4 +44,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules data
+	rm -rf $(VENV) node_modules data gateway/node_modules

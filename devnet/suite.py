@@ -17,7 +17,7 @@ from typing import IO, Any
 import httpx
 
 from devnet.chain.local import LocalChain, free_port, start_local_chain
-from devnet.pxe.testing import Admin
+from devnet.pxe.admin import Admin
 from shared.evm.oracle import deploy_data
 
 REPO = Path(__file__).resolve().parents[1]

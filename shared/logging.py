@@ -8,6 +8,8 @@ from typing import Any
 
 import structlog
 
+from shared.log_sampling import RepeatSampler
+
 MASK = "***"
 _SECRET_NAME_PARTS = ("secret", "private", "password", "apikey", "api_key", "authorization", "x-api-key")
 _known_secrets: set[str] = set()
@@ -55,6 +57,7 @@ def configure_logging(service: str, level: str = "info", fmt: str = "json") -> N
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _add_service(service),
+            RepeatSampler(),
             structlog.processors.format_exc_info,
             _mask_processor,
             renderer,

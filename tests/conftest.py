@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.chain"]
+pytest_plugins = ["tests.fixtures.chain", "tests.fixtures.databases"]
 
 # Keys long and varied enough to pass the settings checks; tests never use a real secret.
 TEST_API_KEY = "test-key-6f1c2a9d8e7b4c3a2f1e0d9c8b7a6f5e"
@@ -17,8 +17,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: i
     import os
 
     for name in list(os.environ):
-        if name.startswith(("LIQUIDATION_", "CMC_", "PRICE_", "NOTE_", "ORACLE_", "PXE_", "RPC_", "SYNC_", "SWEEP_")) or name in (
+        if name.startswith(("LIQUIDATION_", "CMC_", "COINGECKO_", "COINBASE_", "KRAKEN_", "PRICE_", "NOTE_", "ORACLE_", "PXE_", "RPC_", "SYNC_", "SWEEP_")) or name in (
             "ENVIRONMENT", "DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT", "HOST", "DRY_RUN", "MAX_TRACKED_ASSETS", "MAX_PRICE_JUMP",
+            "MIN_SOURCES", "MAX_SOURCE_SPREAD", "SOURCE_MAX_AGE",
         ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

@@ -140,6 +140,22 @@ def is_unhealthy(collateral: int, collateral_price: int, threshold_bps: int, deb
 
 # --- liquidation ----------------------------------------------------------------------------
 
+def check_prices(asserted_collateral: int, asserted_debt: int, oracle_collateral: int, oracle_debt: int) -> None:
+    """The asserted prices against the oracle's, as the deployed protocol compares them (SPEC section 6,
+    without its swap): a move in the borrower's disfavour since the assertion still liquidates."""
+    if oracle_collateral <= 0 or oracle_debt <= 0:
+        raise Revert(PRICE_MISMATCH)
+    if oracle_collateral < asserted_collateral or oracle_debt > asserted_debt:
+        raise Revert(PRICE_MISMATCH)
+
+
+def seizure(repay: int, collateral_price: int, debt_price: int) -> tuple[int, int]:
+    """(seized, protocol fee) for repaying `repay` at these prices."""
+    base = repay * debt_price // collateral_price
+    bonus = base * LIQUIDATION_BONUS_BPS // MAX_BPS
+    return base + bonus, bonus * PROTOCOL_FEE_BPS // MAX_BPS
+
+
 def check_liquidation(
     escrow: Escrow,
     pool: Pool,
@@ -156,13 +172,7 @@ def check_liquidation(
     now: int,
 ) -> tuple[LiquidationOutcome, AuthwitIntent]:
     """Every check of escrow.liquidate in the contract's order; the outcome if none reverts."""
-    if (
-        oracle_collateral_price <= 0
-        or oracle_debt_price <= 0
-        or asserted_collateral_price != oracle_collateral_price
-        or asserted_debt_price != oracle_debt_price
-    ):
-        raise Revert(PRICE_MISMATCH)
+    check_prices(asserted_collateral_price, asserted_debt_price, oracle_collateral_price, oracle_debt_price)
     debt = owed(escrow.loan, now)
     if not is_unhealthy(
         escrow.collateral.amount, asserted_collateral_price, pool.liquidation_threshold_bps, debt, asserted_debt_price
@@ -170,10 +180,7 @@ def check_liquidation(
         raise Revert(POSITION_HEALTHY)
     if repay > debt // 2:
         raise Revert(OVER_CLOSE_FACTOR)
-    base = repay * asserted_debt_price // asserted_collateral_price
-    bonus = base * LIQUIDATION_BONUS_BPS // MAX_BPS
-    fee = bonus * PROTOCOL_FEE_BPS // MAX_BPS
-    seized = base + bonus
+    seized, fee = seizure(repay, asserted_collateral_price, asserted_debt_price)
     if seized > escrow.collateral.amount:
         raise Revert(INSUFFICIENT_COLLATERAL)
     intent = AuthwitIntent(

@@ -18,7 +18,7 @@ from services.liquidation_engine.models import Base, LiquidationRow
 from services.liquidation_engine.planning.budget import Plan
 from shared.db import Database
 
-STATUSES = ("submitted", "succeeded", "failed", "skipped")
+STATUSES = ("submitted", "unknown", "succeeded", "failed", "skipped")
 INTERRUPTED_ERROR = (
     "Interrupted before the PXE returned a transaction hash; not resent. "
     "The escrow is re-read before it is tried again."
@@ -93,10 +93,18 @@ class AttemptStore:
                 .values(status=status, error=error, updated_at=self.now())
             )
 
+    async def mark_unknown(self, attempt_id: int, error: str, collateral_before: int) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(LiquidationRow).where(LiquidationRow.id == attempt_id)
+                .values(status="unknown", error=error, collateral_before=str(collateral_before), updated_at=self.now())
+            )
+
     async def unresolved(self) -> list[LiquidationRow]:
+        """Attempts a process left in flight (`submitted`) or whose outcome is not known yet (`unknown`)."""
         async with self.db.session() as session:
             rows = await session.execute(
-                select(LiquidationRow).where(LiquidationRow.status == "submitted").order_by(LiquidationRow.id)
+                select(LiquidationRow).where(LiquidationRow.status.in_(("submitted", "unknown"))).order_by(LiquidationRow.id)
             )
             return list(rows.scalars())
 

@@ -20,6 +20,7 @@ from services.liquidation_engine.check_requests import CheckRequests, Pending
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.monitor_client import MonitorUnavailable
 from services.liquidation_engine.oracle_prices import OraclePrices, PricesUnavailable
+from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding, InterestOffsets, in_priority_order, scan
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads, sort_out
 from services.liquidation_engine.position_copy import Pair, PositionCopy
@@ -57,6 +58,7 @@ class CheckParts:
     rereads: Rereads
     requests: CheckRequests
     metrics: EngineMetrics
+    outcomes: Outcomes
 
 
 class Checker:
@@ -70,6 +72,7 @@ class Checker:
         self.last_check_at: int | None = None
         self.last_report: CheckReport | None = None
         self.monitor_ok: bool | None = None
+        self.prices_error: str | None = None  # why the last check could not read the oracle, if it could not
 
     async def run(self, pending: Pending, sweep: bool) -> CheckReport:
         """A check of what `pending` asks for; everything on a sweep or when it asks for everything."""
@@ -85,6 +88,7 @@ class Checker:
         started = time.monotonic()
         parts = self.parts
         await self._refresh_positions()
+        await self._resolve_unknown()
         work = self._work(assets, escrows or set())
         needed = {asset for pair, _ in work for asset in pair}
         report = CheckReport(trigger, sorted(assets if assets else needed))
@@ -92,9 +96,14 @@ class Checker:
         try:
             snapshot = await parts.prices.snapshot(needed)
         except PricesUnavailable as exc:
-            report.error = str(exc)
+            report.error = self.prices_error = str(exc)
+            parts.metrics.oracle_up.set(0)
+            parts.metrics.oracle_failures.inc()
             log.warning("Prices unavailable", assets=report.assets, error=str(exc))
             return self._finish(report, started)
+        if needed:
+            self.prices_error = None
+            parts.metrics.oracle_up.set(1)
         report.stale = sorted(snapshot.stale)
         for asset in snapshot.stale:
             parts.metrics.stale_prices.labels(asset).inc()
@@ -163,6 +172,16 @@ class Checker:
         if self.monitor_ok is False:
             log.info("Note monitor reachable", positions=len(copy))
         self.monitor_ok = True
+
+    async def _resolve_unknown(self) -> None:
+        """Attempts whose outcome is unknown: read their escrows again, then settle them from what changed."""
+        parts = self.parts
+        waiting = list(parts.outcomes.unknown)[:MAX_REREADS_PER_CHECK]
+        for escrow in waiting:
+            current = parts.positions.get(escrow)
+            if current is not None and parts.rereads.pending(escrow, current.version):
+                await parts.positions.reread(current)
+            await parts.outcomes.resolve_unknown(escrow, parts.positions.get(escrow))
 
     async def _eligible(self, ordered: list[Finding]) -> list[Finding]:
         parts = self.parts

@@ -21,3 +21,5 @@ class EngineMetrics(Metrics):
         self.positions_tracked = self.gauge("positions_tracked", "Positions in the engine's copy")
         self.stale_prices = self.counter("stale_prices_total", "Checks that found an asset's oracle price stale", ("asset",))
         self.notifications = self.counter("price_notifications_total", "Price update notifications accepted")
+        self.oracle_up = self.gauge("oracle_up", "1 when the oracle prices could be read at the last attempt, else 0")
+        self.oracle_failures = self.counter("oracle_read_failures_total", "Checks or health probes that could not read the oracle")

@@ -15,7 +15,7 @@ class LiquidationRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     escrow: Mapped[str] = mapped_column(String(66), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # submitted|succeeded|failed|skipped
+    status: Mapped[str] = mapped_column(String(16), index=True)  # submitted|unknown|succeeded|failed|skipped
     health_factor: Mapped[str] = mapped_column(String(80))
     repay_amount: Mapped[str] = mapped_column(String(80))
     collateral_seized: Mapped[str] = mapped_column(String(80))
@@ -23,6 +23,8 @@ class LiquidationRow(Base):
     debt_price: Mapped[str] = mapped_column(String(80))
     tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The escrow's collateral when an attempt's outcome became unknown: a re-read tells what happened.
+    collateral_before: Mapped[str | None] = mapped_column(String(80), nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
 

@@ -3,15 +3,27 @@ the metric, the escrow's cooldown or re-read, the log line, and the escrow unloc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.planning.budget import Plan, Skipped
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
 from shared.logging import get_logger
+from shared.positions import Position
 
 log = get_logger()
 
 UNKNOWN_VERSION = 2**62  # "only our own PXE read will do": no monitor version satisfies it
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An attempt that may or may not have been executed: resolved once the escrow is read again."""
+
+    attempt_id: int
+    plan: Plan
+    collateral_before: int
 
 
 class Outcomes:
@@ -22,6 +34,7 @@ class Outcomes:
         self.cooldowns = cooldowns
         self.rereads = rereads
         self.metrics = metrics
+        self.unknown: dict[str, Unknown] = {}
 
     async def skipped(self, skipped: list[Skipped]) -> None:
         """Recorded as `skipped`, each escrow cooling down: nothing was sent."""
@@ -66,3 +79,34 @@ class Outcomes:
         if debt_token is not None and reserved:
             self.in_flight.release(debt_token, plan.repay)
         self.in_flight.unlock(plan.escrow)
+
+    async def outcome_unknown(self, attempt_id: int, plan: Plan, position: Position, error: str) -> None:
+        """Something went wrong after the send: never sent again blindly, resolved from a fresh read."""
+        try:
+            await self.store.mark_unknown(attempt_id, error, position.collateral_amount)
+        finally:
+            self.metrics.liquidations.labels("unknown").inc()
+            self.rereads.require(plan.escrow, position.version)
+            self.unknown[plan.escrow] = Unknown(attempt_id, plan, position.collateral_amount)
+            log.warning("Liquidation outcome unknown", escrow=plan.escrow, error=error,
+                        healthFactor=plan.health_factor)
+
+    async def resolve_unknown(self, escrow: str, current: Position | None) -> bool:
+        """Settle an unknown attempt from the escrow's fresh position: executed iff its collateral went
+        down by exactly what the attempt would seize. False while no fresh read has come in."""
+        entry = self.unknown.get(escrow)
+        if entry is None or (current is not None and self.rereads.pending(escrow, current.version)):
+            return False
+        del self.unknown[escrow]
+        if current is not None and current.collateral_amount == entry.collateral_before - entry.plan.seized:
+            await self.store.finish(entry.attempt_id, "succeeded")
+            self.metrics.liquidations.labels("succeeded").inc()
+            log.info("Liquidation executed successfully", escrow=escrow, txHash=None,
+                     healthFactor=entry.plan.health_factor, repayAmount=str(entry.plan.repay),
+                     collateralSeized=str(entry.plan.seized), resolvedFrom="unknown")
+        else:
+            reason = "Not executed: the escrow's fresh read shows no seizure" if current else "Escrow no longer registered"
+            await self.store.finish(entry.attempt_id, "failed", reason)
+            self.metrics.liquidations.labels("failed").inc()
+            log.error("Liquidation failed", escrow=escrow, error=reason, healthFactor=entry.plan.health_factor)
+        return True

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from services.liquidation_engine.attempts import INTERRUPTED_ERROR, AttemptStore
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.monitor_client import MonitorClient
-from services.liquidation_engine.outcomes import UNKNOWN_VERSION, Outcomes
+from services.liquidation_engine.outcomes import UNKNOWN_VERSION, Outcomes, Unknown
 from services.liquidation_engine.planning.budget import Plan
 from services.liquidation_engine.position_copy import PositionCopy
 from services.liquidation_engine.sending import Sent
@@ -92,6 +92,10 @@ class ReceiptFollower:
             plan = Plan(row.escrow, row.health_factor, int(row.repay_amount), int(row.collateral_seized),
                         int(row.collateral_price), int(row.debt_price))
             known = self.positions.get(row.escrow)
+            if row.status == "unknown":
+                self.outcomes.rereads.require(row.escrow, UNKNOWN_VERSION)
+                self.outcomes.unknown[row.escrow] = Unknown(row.id, plan, int(row.collateral_before or 0))
+                continue
             if not row.tx_hash:
                 # Not cooled down: the re-read it must wait for is what makes a retry safe.
                 await self.outcomes.failed(row.id, plan, INTERRUPTED_ERROR, cooldown=False,

@@ -137,8 +137,9 @@ class LiquidationSender:
             if not ready:
                 return []
             try:
-                results = await self.pxe.send_txs([([call], [authwit]) for _, call, authwit in ready], self.liquidator)
-            except PxeError as exc:
+                results: list[str | PxeError] = await self.pxe.send_txs(
+                    [([call], [authwit]) for _, call, authwit in ready], self.liquidator)
+            except Exception as exc:  # noqa: BLE001 - whatever broke, the sends may have gone out
                 results = [PxeUnreachable(_reason(exc))] * len(ready)
             return [s for (attempt, _, _), result in zip(ready, results, strict=True)
                     if (s := await self._outcome(attempt, result, accepted_at)) is not None]
@@ -160,16 +161,21 @@ class LiquidationSender:
             return None
         if isinstance(result, PxeError):
             # The send may or may not have reached the PXE: never resend blindly, re-read first.
-            error = f"Send outcome unknown ({_reason(result)}); not resent"
-            await self._not_sent(attempt, error, reread_after=attempt.finding.position.version)
+            await self._unknown(attempt, f"Send outcome unknown ({_reason(result)}); not resent")
             return None
         if accepted_at is not None:
             self.metrics.reaction_latency.observe(max(0.0, time.monotonic() - accepted_at))
         return Sent(attempt, result)
 
-    async def _not_sent(self, attempt: Attempt, error: str, reread_after: int | None = None) -> None:
+    async def _not_sent(self, attempt: Attempt, error: str) -> None:
         try:
-            await self.outcomes.failed(attempt.attempt_id, attempt.plan, error, reread_after=reread_after)
+            await self.outcomes.failed(attempt.attempt_id, attempt.plan, error)
+        finally:
+            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=attempt.attempt_id > 0)
+
+    async def _unknown(self, attempt: Attempt, error: str) -> None:
+        try:
+            await self.outcomes.outcome_unknown(attempt.attempt_id, attempt.plan, attempt.finding.position, error)
         finally:
             self.outcomes.release(attempt.plan, attempt.debt_token, reserved=attempt.attempt_id > 0)
 

@@ -27,8 +27,8 @@ from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
 from services.liquidation_engine.sending import LiquidationSender
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from shared.db import Database
-from shared.evm.oracle_reader import OracleReader, PriceReader
-from shared.health import probe
+from shared.evm.oracle_reader import OracleReader, PriceReader, PricesUnavailable
+from shared.health import CachedProbe
 from shared.logging import get_logger
 from shared.periodic import Periodic
 from shared.pxe.client import PxeClient
@@ -72,11 +72,15 @@ class LiquidationEngine:
         )
         self.checker = Checker(
             CheckParts(self.positions, self.prices, self.sender, self.follower, self.in_flight, self.cooldowns,
-                       self.rereads, self.requests, self.metrics),
+                       self.rereads, self.requests, self.metrics, outcomes),
             dry_run=settings.dry_run, log_healthy=settings.log_level == "debug", clock=clock,
         )
         self.metrics.positions_tracked.set_function(lambda: len(self.positions))
         self._registering: asyncio.Task[None] | None = None
+        self._pxe_probe = CachedProbe(self.pxe.is_ready)
+        self._monitor_probe = CachedProbe(self.monitor.reachable)
+        self._oracle_probe = CachedProbe(self._oracle_readable)
+        self._oracle_error: str | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -138,16 +142,14 @@ class LiquidationEngine:
         return await self.store.recent(limit, status)
 
     async def health(self) -> tuple[int, dict[str, Any]]:
-        async def counts() -> dict[str, int] | None:
-            try:
-                return await self.store.counts()
-            except Exception:
-                return None
-
-        found, pxe_ok, monitor_ok = await asyncio.gather(counts(), probe(self.pxe.is_ready()), probe(self.monitor.reachable()))
+        """Degraded when the PXE, the note monitor or the oracle cannot be read now (probes cached for a
+        moment), or the last check could not read prices; unhealthy when the database is gone."""
+        found, pxe_ok, monitor_ok, oracle_ok = await asyncio.gather(
+            self._counts(), self._pxe_probe(), self._monitor_probe(), self._oracle_probe())
+        oracle_error = self.checker.prices_error or (None if oracle_ok else self._oracle_error)
         if found is None:
             state = "unhealthy"
-        elif not pxe_ok or not monitor_ok:
+        elif not pxe_ok or not monitor_ok or oracle_error:
             state = "degraded"
         else:
             state = "healthy"
@@ -162,6 +164,7 @@ class LiquidationEngine:
             "lastCheckAt": self.checker.last_check_at,
             "checks": {
                 "database": "ok" if found is not None else "unreachable",
+                "oracle": "ok" if not oracle_error else oracle_error,
                 "liquidatorRegistered": self.sender.liquidator is not None,
                 "positionsLoaded": self.positions.loaded,
                 "inFlight": len(self.in_flight),
@@ -169,3 +172,22 @@ class LiquidationEngine:
             },
         }
         return (503 if state == "unhealthy" else 200), body
+
+    async def _counts(self) -> dict[str, int] | None:
+        try:
+            return await self.store.counts()
+        except Exception:  # noqa: BLE001 - any database failure is "unreachable" here
+            return None
+
+    async def _oracle_readable(self) -> bool:
+        """The prices of the assets we hold positions in (or of BTC when none) read now."""
+        assets = sorted({asset for pair in self.positions.pairs() for asset in pair}) or ["BTC"]
+        try:
+            await self.prices.reader.read(assets)
+        except PricesUnavailable as exc:
+            self._oracle_error = str(exc)
+            self.metrics.oracle_up.set(0)
+            self.metrics.oracle_failures.inc()
+            return False
+        self.metrics.oracle_up.set(1)
+        return True

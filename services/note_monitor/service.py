@@ -13,6 +13,7 @@ from services.note_monitor.settings import NoteMonitorSettings
 from services.note_monitor.store import PositionStore
 from services.note_monitor.sync import NoteSyncer, SyncReport
 from shared.db import Database
+from shared.health import CachedProbe
 from shared.periodic import Periodic
 from shared.positions import Position, RemovedPosition
 
@@ -24,13 +25,18 @@ class NoteMonitor:
         self._owns_pxe = owns_pxe
         self.metrics = MonitorMetrics()
         self.db = Database(settings.database_url)
+        self._pxe_probe = CachedProbe(pxe.status)
         self.index = PositionIndex()
-        self.link = PxeLink(on_change=lambda up: self.metrics.pxe_up.set(1 if up else 0))
+        self.link = PxeLink(on_change=self._pxe_changed)
         self.registry = EscrowRegistry(PositionStore(self.db), self.index, EscrowReader(pxe), self.link)
         self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics)
         self.periodic = Periodic("note-sync", settings.sync_interval, self._sync)
         self.metrics.escrows.set_function(lambda: len(self.registry.escrows))
         self.metrics.positions.set_function(lambda: len(self.index))
+
+    def _pxe_changed(self, up: bool) -> None:
+        self.metrics.pxe_up.set(1 if up else 0)
+        self._pxe_probe.observe(up)
 
     async def start(self) -> None:
         store = self.registry.store
@@ -97,11 +103,15 @@ class NoteMonitor:
         return self.syncer.last
 
     async def health(self) -> dict[str, object]:
-        database_ok = await self.db.ping()
+        """Healthy only when the database answers, the PXE answers now, the last sync read every escrow,
+        and no sync has been running for more than twice SYNC_INTERVAL (a frozen PXE stalls a sync)."""
+        database_ok, pxe_live = await self.db.ping(), await self._pxe_probe()
         last = self.syncer.last
+        running_for = self.periodic.running_for()
+        sync_stuck = running_for > 2 * self.settings.sync_interval
         if not database_ok:
             status = "unhealthy"
-        elif self.link.up is False or (last is not None and last.failures > 0):
+        elif not pxe_live or self.link.up is False or sync_stuck or (last is not None and last.failures > 0):
             status = "degraded"
         else:
             status = "healthy"
@@ -110,8 +120,11 @@ class NoteMonitor:
             "service": self.settings.service_name,
             "totalEscrows": len(self.registry.escrows),
             "totalPositions": len(self.index),
-            "pxeConnected": self.link.up is True,
+            "pxeConnected": pxe_live and self.link.up is not False,
             "lastSyncAt": last.finished_at if last else None,
             "lastSyncDurationMs": last.duration_ms if last else None,
-            "checks": {"database": database_ok, "pxe": self.link.up is True, "lastSyncFailures": last.failures if last else None},
+            "checks": {
+                "database": database_ok, "pxe": pxe_live, "lastSyncFailures": last.failures if last else None,
+                "syncRunningForMs": round(running_for * 1000) if running_for else None, "syncStuck": sync_stuck,
+            },
         }

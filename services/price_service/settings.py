@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from services.price_service.sources.wire import parse_symbol_map
 from shared.settings import ServiceSettings, check_hex, looks_like_placeholder
 
 # anvil's second well-known development key: only ever a default in development.
 DEV_UPDATER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+SOURCE_NAMES = ("cmc", "coingecko", "coinbase", "kraken", "mock")
+MOCK_CMC_KEYS = ("", "mock")
+# SYMBOL=value lists: (value pattern, what a value must look like, how to normalise it).
+SYMBOL_MAPS: dict[str, tuple[str, str, Any]] = {
+    "cmc_ids": (r"[1-9][0-9]{0,9}", "a CoinMarketCap id is a positive whole number (BTC=1)", str.strip),
+    "coingecko_ids": (r"[a-z0-9][a-z0-9._-]{0,99}", "a CoinGecko id is lower-case letters, digits, . _ - (BTC=bitcoin)",
+                      lambda v: v.strip().lower()),
+    "coinbase_products": (r"[A-Z0-9]{1,15}-USD", "a Coinbase product is quoted in USD (BTC=BTC-USD)",
+                          lambda v: v.strip().upper()),
+    "kraken_pairs": (r"[A-Z0-9]{1,15}USD", "a Kraken pair is quoted in USD (BTC=XBTUSD)", lambda v: v.strip().upper()),
+}
 
 
 class PriceServiceSettings(ServiceSettings):
@@ -32,11 +46,56 @@ class PriceServiceSettings(ServiceSettings):
     mock_crash_bps: int = Field(2500, ge=1, le=9000)
     notify_attempts: int = Field(3, ge=1, le=10)
     fetch_stale_after: float = Field(300, gt=0)
+    # Several sources and their median (issue 15); see sources/ and consensus.py.
+    price_sources: str = "cmc"
+    cmc_ids: str = ""
+    coingecko_api_key: SecretStr = SecretStr("")
+    coingecko_key_kind: Literal["pro", "demo"] = "pro"
+    coingecko_base_url: str = "https://pro-api.coingecko.com/api/v3"
+    coingecko_ids: str = ""
+    coinbase_base_url: str = "https://api.exchange.coinbase.com"
+    coinbase_products: str = ""
+    kraken_base_url: str = "https://api.kraken.com"
+    kraken_pairs: str = ""
+    min_sources: int | None = Field(None, ge=1)
+    max_source_spread: Decimal = Field(Decimal("2"), gt=0, le=100)
+    source_max_age: float = Field(300, gt=0)
+
+    @field_validator("price_sources", mode="before")
+    @classmethod
+    def _known_sources(cls, value: Any) -> str:
+        names = [n.strip().lower() for n in str(value).split(",") if n.strip()]
+        if not names:
+            raise ValueError("PRICE_SOURCES: name at least one source")
+        for name in names:
+            if name not in SOURCE_NAMES:
+                raise ValueError(f"PRICE_SOURCES: unknown source '{name[:20]}' (known: {', '.join(SOURCE_NAMES)})")
+        if len(set(names)) != len(names):
+            # A source listed twice would count twice towards MIN_SOURCES and the median.
+            raise ValueError("PRICE_SOURCES: a source is listed twice")
+        return ",".join(names)
+
+    @field_validator("cmc_ids", "coingecko_ids", "coinbase_products", "kraken_pairs")
+    @classmethod
+    def _symbol_map(cls, value: str, info: ValidationInfo) -> str:
+        name = info.field_name or ""
+        pattern, hint, normalise = SYMBOL_MAPS[name]
+        parsed = parse_symbol_map(name.upper(), value, re.compile(pattern), hint, normalise=normalise)
+        return ",".join(f"{symbol}={target}" for symbol, target in parsed.items())
+
+    @field_validator("coingecko_key_kind", mode="before")
+    @classmethod
+    def _lower_kind(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("min_sources", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _chain_settings(self) -> "PriceServiceSettings":
-        if not self.uses_mock_source and looks_like_placeholder(self.cmc_api_key.get_secret_value()):
-            raise ValueError("CMC_API_KEY: a placeholder key is not accepted (use a real key, or mock)")
+        self._check_source_keys()
         if self.environment == "development" and not self.oracle_updater_private_key.get_secret_value():
             self.oracle_updater_private_key = SecretStr(DEV_UPDATER_KEY)
         if self.environment == "production":
@@ -49,6 +108,60 @@ class PriceServiceSettings(ServiceSettings):
         check_hex("ORACLE_UPDATER_PRIVATE_KEY", self.oracle_updater_private_key.get_secret_value(), 64)
         return self
 
+    def _check_source_keys(self) -> None:
+        names = self.source_names
+        cmc_key = self.cmc_api_key.get_secret_value().strip()
+        if "cmc" in names and cmc_key.lower() in MOCK_CMC_KEYS:
+            raise ValueError("CMC_API_KEY is required when PRICE_SOURCES lists cmc with other sources "
+                             "(empty or mock means the mock source only when cmc is the only source)")
+        if "cmc" in names and looks_like_placeholder(cmc_key):
+            raise ValueError("CMC_API_KEY: a placeholder key is not accepted (use a real key, or mock)")
+        coingecko_key = self.coingecko_api_key.get_secret_value().strip()
+        if "coingecko" in names and not coingecko_key:
+            raise ValueError("COINGECKO_API_KEY is required when PRICE_SOURCES lists coingecko")
+        if "coingecko" in names and looks_like_placeholder(coingecko_key):
+            raise ValueError("COINGECKO_API_KEY: a placeholder key is not accepted")
+        if self.min_sources is not None and self.min_sources > len(names):
+            raise ValueError(f"MIN_SOURCES ({self.min_sources}) is more than the {len(names)} source(s) in "
+                             "PRICE_SOURCES: no price could ever be pushed")
+
+    @property
+    def source_names(self) -> list[str]:
+        """The sources to combine. PRICE_SOURCES=cmc (the default) with CMC_API_KEY empty or
+        `mock` keeps its first-release meaning: the mock source alone."""
+        names = self.price_sources.split(",")
+        if names == ["cmc"] and self.cmc_api_key.get_secret_value().strip().lower() in MOCK_CMC_KEYS:
+            return ["mock"]
+        return names
+
     @property
     def uses_mock_source(self) -> bool:
-        return self.cmc_api_key.get_secret_value().strip().lower() in ("", "mock")
+        return "mock" in self.source_names
+
+    @property
+    def required_sources(self) -> int:
+        """MIN_SOURCES, or by default 1 with one source and 2 with more."""
+        if self.min_sources is not None:
+            return self.min_sources
+        return 1 if len(self.source_names) == 1 else 2
+
+    @property
+    def cmc_id_map(self) -> dict[str, str]:
+        return _pairs(self.cmc_ids)
+
+    @property
+    def coingecko_id_map(self) -> dict[str, str]:
+        return _pairs(self.coingecko_ids)
+
+    @property
+    def coinbase_product_map(self) -> dict[str, str]:
+        return _pairs(self.coinbase_products)
+
+    @property
+    def kraken_pair_map(self) -> dict[str, str]:
+        return _pairs(self.kraken_pairs)
+
+
+def _pairs(normalised: str) -> dict[str, str]:
+    """A SYM=value list the validators already checked and normalised."""
+    return dict(entry.split("=", 1) for entry in normalised.split(",") if entry)

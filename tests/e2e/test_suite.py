@@ -99,13 +99,7 @@ def test_crash_liquidates_exactly_the_unhealthy_and_restarts_lose_nothing(suite:
     wait_until(lambda: api.get("liquidation-engine", "/health").json()["positionsTracked"] == 8, what="engine mirror")
     assert api.liquidations() == []
 
-    # A wrong key is refused and logged, without the key.
-    wrong = {"X-API-Key": "wrong-" + suite.config.api_key}
-    assert api.get("note-monitor", "/positions", headers=wrong).status_code == 401
-    r = httpx.post(f"{suite.url('liquidation-engine')}/price-update", json={"updates": []}, headers=wrong, timeout=10)
-    assert r.status_code == 401 and r.json() == {"error": "Unauthorized"}
-    seen = log_events(suite, "note-monitor", "Unauthorized")
-    assert seen and seen[-1]["path"] == "/positions" and suite.config.api_key not in json.dumps(seen)
+    assert_a_wrong_key_is_refused_and_logged_without_it(api, suite)
 
     # ETH falls 10 %: exactly the positions that are then unhealthy are liquidated, and shrink.
     before = api.positions()
@@ -131,7 +125,21 @@ def test_crash_liquidates_exactly_the_unhealthy_and_restarts_lose_nothing(suite:
     wait_until(lambda: all(x["status"] != "submitted" for x in api.liquidations()), what="receipts resolved")
     assert {x["escrow"] for x in api.liquidations()} == expected
 
-    # kill -9 each service in turn: nothing registered or recorded is lost, nothing is repeated.
+    assert_kill_9_of_each_service_loses_and_repeats_nothing(api, suite)
+
+
+def assert_a_wrong_key_is_refused_and_logged_without_it(api: Api, suite: LocalSuite) -> None:
+    """A wrong key is refused and logged, without the key."""
+    wrong = {"X-API-Key": "wrong-" + suite.config.api_key}
+    assert api.get("note-monitor", "/positions", headers=wrong).status_code == 401
+    r = httpx.post(f"{suite.url('liquidation-engine')}/price-update", json={"updates": []}, headers=wrong, timeout=10)
+    assert r.status_code == 401 and r.json() == {"error": "Unauthorized"}
+    seen = log_events(suite, "note-monitor", "Unauthorized")
+    assert seen and seen[-1]["path"] == "/positions" and suite.config.api_key not in json.dumps(seen)
+
+
+def assert_kill_9_of_each_service_loses_and_repeats_nothing(api: Api, suite: LocalSuite) -> None:
+    """kill -9 each service in turn: nothing registered or recorded is lost, nothing is repeated."""
     record = {x["id"]: x["status"] for x in api.liquidations()}
     tx_hashes = [x["txHash"] for x in api.liquidations()]
     assert len(set(tx_hashes)) == len(tx_hashes)

@@ -28,3 +28,23 @@ def test_level_filtering(capsys: pytest.CaptureFixture[str]) -> None:
     get_logger().warning("loud")
     out = capsys.readouterr().out
     assert "quiet" not in out and "loud" in out
+
+
+def test_repeated_events_are_sampled_but_the_first_of_a_kind_always_shows() -> None:
+    import structlog
+
+    from shared.log_sampling import RepeatSampler
+
+    now = [0.0]
+    sampler = RepeatSampler(frozenset({"Unauthorized"}), window=1.0, lines_per_window=2, clock=lambda: now[0])
+    written = []
+    for _ in range(10):
+        try:
+            written.append(sampler(None, "warning", {"event": "Unauthorized"}))
+        except structlog.DropEvent:
+            pass
+    assert len(written) == 2 and "suppressed" not in written[0]
+    assert sampler(None, "info", {"event": "Liquidation executed successfully"})  # never sampled
+    now[0] = 1.5
+    line = sampler(None, "warning", {"event": "Unauthorized"})
+    assert line["suppressed"] == 8

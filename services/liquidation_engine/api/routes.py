@@ -33,7 +33,7 @@ async def price_update(body: PriceUpdateBody, engine: EngineDep) -> dict[str, in
 async def list_liquidations(
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    status: Annotated[str | None, Query(description="submitted | succeeded | failed | skipped; empty for all",
+    status: Annotated[str | None, Query(description="submitted | unknown | succeeded | failed | skipped; empty for all",
                                         json_schema_extra={"enum": [*STATUSES, ""]})] = None,
 ) -> dict[str, Any]:
     if status and status not in STATUSES:

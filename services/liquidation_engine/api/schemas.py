@@ -11,7 +11,7 @@ from shared.types import DecimalString, Symbol, TxHash
 from shared.units import format_price
 
 MAX_UPDATES = 100
-Status = Literal["submitted", "succeeded", "failed", "skipped"]
+Status = Literal["submitted", "unknown", "succeeded", "failed", "skipped"]
 
 
 class PriceUpdate(BaseModel):

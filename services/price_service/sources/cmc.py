@@ -1,20 +1,26 @@
-"""CoinMarketCap Pro API v2 price source: every tracked symbol in one request, prices kept exact."""
+"""CoinMarketCap Pro API v2 price source: every tracked asset in one request, prices kept exact.
+
+Symbols with a CoinMarketCap id (CMC_IDS, `BTC=1,ETH=1027`) are asked for by `id=`, which names
+exactly one coin; the rest by `symbol=`, where the best-ranked active listing wins. CMC refuses
+`id` and `symbol` in the same request, so tracking both kinds costs two requests a cycle.
+"""
 
 from __future__ import annotations
 
 import calendar
-import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from services.price_service.sources.base import PriceFetchError, Quote, to_price_units
+from services.price_service.sources.wire import as_decimal as _as_decimal
+from services.price_service.sources.wire import iso_to_unix as _unix
+from services.price_service.sources.wire import normalise_symbols, parse_json
 from shared.http import RetriesExhausted, make_client, retry
 from shared.logging import register_secret
 
@@ -31,8 +37,10 @@ MONTHLY_LIMIT_CODE = 1010
 CONFIG_STATUS = frozenset({401, 402, 403})
 BAD_REQUEST_CODE = 400
 
-# `Invalid value for "symbol": "FOO"` or `Invalid values for "symbol": "FOO,BAR"`.
-_INVALID_SYMBOLS = re.compile(r'Invalid values? for "symbol":\s*"([^"]*)"', re.IGNORECASE)
+# `Invalid value for "symbol": "FOO"`, `Invalid values for "symbol": "FOO,BAR"`, the same for "id".
+_INVALID_VALUES = {
+    key: re.compile(rf'Invalid values? for "{key}":\s*"([^"]*)"', re.IGNORECASE) for key in ("symbol", "id")
+}
 
 
 class _RetryableFailure(Exception):
@@ -56,6 +64,7 @@ class CoinMarketCapSource:
         backoff: float = 0.5,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        ids: Mapping[str, int | str] | None = None,
     ) -> None:
         key = api_key.strip()
         if not key:
@@ -71,6 +80,7 @@ class CoinMarketCapSource:
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._clock = clock
+        self._ids = {symbol.upper(): _checked_id(cmc_id) for symbol, cmc_id in (ids or {}).items()}
         self.last_rejected: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -81,41 +91,52 @@ class CoinMarketCapSource:
             await self._client.aclose()
 
     async def fetch(self, symbols: list[str]) -> dict[str, Quote]:
-        wanted = list(dict.fromkeys(s.strip().upper() for s in symbols if s.strip()))
+        wanted = normalise_symbols(symbols)
         self.last_rejected = {}
-        if not wanted:
-            return {}
-        body = await self._request_dropping_invalid(wanted)
+        by_id = {symbol: self._ids[symbol] for symbol in wanted if symbol in self._ids}
+        by_symbol = {symbol: symbol for symbol in wanted if symbol not in by_id}
+        quotes: dict[str, Quote] = {}
+        # CMC refuses `id` and `symbol` in one request: each kind tracked costs one request.
+        if by_id:
+            quotes.update(await self._fetch_by("id", by_id, _listing_by_id))
+        if by_symbol:
+            quotes.update(await self._fetch_by("symbol", by_symbol, _best_listing))
+        return quotes
+
+    async def _fetch_by(
+        self, key: str, lookups: dict[str, str], pick: Callable[[Any], dict[str, Any] | str]
+    ) -> dict[str, Quote]:
+        body, invalid = await self._request_dropping_invalid(key, list(dict.fromkeys(lookups.values())))
+        for symbol, value in lookups.items():
+            if value in invalid:
+                self.last_rejected[symbol] = "unknown to CoinMarketCap" + (f" (id {value})" if key == "id" else "")
         if body is None:
             return {}
-        requested = [s for s in wanted if s not in self.last_rejected]
-        return self._quotes(body, requested)
+        return self._quotes(body, {s: v for s, v in lookups.items() if v not in invalid}, pick)
 
-    async def _request_dropping_invalid(self, symbols: list[str]) -> dict[str, Any] | None:
-        """CMC fails the whole request for one unknown ticker; drop the named ones and ask once more."""
+    async def _request_dropping_invalid(self, key: str, values: list[str]) -> tuple[dict[str, Any] | None, set[str]]:
+        """CMC fails the whole request for one unknown symbol or id; drop the named ones and ask once more."""
         try:
-            return await self._request(symbols)
+            return await self._request(key, values), set()
         except PriceFetchError as exc:
-            invalid = self._invalid_symbols(exc, symbols)
+            invalid = self._invalid_values(exc, key, values)
             if not invalid:
                 raise
-        for symbol in invalid:
-            self.last_rejected[symbol] = "unknown to CoinMarketCap"
-        rest = [s for s in symbols if s not in invalid]
-        return await self._request(rest) if rest else None
+        rest = [v for v in values if v not in invalid]
+        return (await self._request(key, rest) if rest else None), invalid
 
     @staticmethod
-    def _invalid_symbols(exc: PriceFetchError, symbols: list[str]) -> set[str]:
+    def _invalid_values(exc: PriceFetchError, key: str, values: list[str]) -> set[str]:
         if exc.status != 400 or exc.error_code != BAD_REQUEST_CODE:
             return set()
-        match = _INVALID_SYMBOLS.search(exc.message)
+        match = _INVALID_VALUES[key].search(exc.message)
         if not match:
             return set()
         named = {part.strip().upper() for part in match.group(1).split(",") if part.strip()}
-        return named & set(symbols)
+        return named & set(values)
 
-    async def _request(self, symbols: list[str]) -> dict[str, Any]:
-        params = {"symbol": ",".join(symbols), "convert": CONVERT}
+    async def _request(self, key: str, values: list[str]) -> dict[str, Any]:
+        params = {key: ",".join(values), "convert": CONVERT}
         headers = {"X-CMC_PRO_API_KEY": self._api_key.get_secret_value(), "Accept": "application/json"}
 
         async def once() -> httpx.Response:
@@ -182,12 +203,14 @@ class CoinMarketCapSource:
             next_reset = (int(now) // 60 + 1) * 60
         return max(0.0, float(next_reset - now))
 
-    def _quotes(self, body: dict[str, Any], symbols: list[str]) -> dict[str, Quote]:
+    def _quotes(
+        self, body: dict[str, Any], lookups: dict[str, str], pick: Callable[[Any], dict[str, Any] | str]
+    ) -> dict[str, Quote]:
         data = {str(key).upper(): value for key, value in body["data"].items()}
         fallback_time = _unix(_status(body).get("timestamp")) or int(self._clock())
         quotes: dict[str, Quote] = {}
-        for symbol in symbols:
-            coin = _best_listing(data.get(symbol))
+        for symbol, value in lookups.items():
+            coin = pick(data.get(value.upper()))
             if isinstance(coin, str):
                 self.last_rejected[symbol] = coin
                 continue
@@ -210,10 +233,7 @@ class CoinMarketCapSource:
 
 def _parse(content: bytes) -> dict[str, Any] | None:
     """Decimal for every JSON number with a fraction, so no price ever passes through float."""
-    try:
-        body = json.loads(content, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    body = parse_json(content)
     return body if isinstance(body, dict) else None
 
 
@@ -250,23 +270,21 @@ def _best_listing(listings: Any) -> dict[str, Any] | str:
     return "ambiguous: several unranked listings"
 
 
-def _as_decimal(raw: Any) -> Decimal | str:
-    if isinstance(raw, bool):
-        raise ValueError("price is not a number")
-    if isinstance(raw, int):
-        return Decimal(raw)
-    if isinstance(raw, (Decimal, str)):
-        return raw
-    raise ValueError("price is not a number")
+def _listing_by_id(listing: Any) -> dict[str, Any] | str:
+    """The coin an id names: v2 sends one object per id (a one-element list is accepted too)."""
+    if isinstance(listing, list) and len(listing) == 1:
+        listing = listing[0]
+    if listing is None:
+        return "not in response"
+    if not isinstance(listing, dict):
+        return "unexpected data shape"
+    if listing.get("is_active") in (0, False):
+        return "inactive listing"
+    return listing
 
 
-def _unix(value: Any) -> int | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return calendar.timegm(moment.utctimetuple())
+def _checked_id(cmc_id: int | str) -> str:
+    text = str(cmc_id).strip()
+    if isinstance(cmc_id, bool) or not text.isdigit() or int(text) <= 0:
+        raise ValueError("CMC_IDS: an id must be a positive whole number")
+    return str(int(text))

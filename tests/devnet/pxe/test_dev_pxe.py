@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devnet.pxe.background import RunningDevPxe, running_dev_pxe
 from devnet.pxe.demo import DEMO_PRICES
-from devnet.pxe.testing import RunningDevPxe, running_dev_pxe
 from shared import money
 from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 

@@ -1,7 +1,7 @@
 """The engine's HTTP surface and settings: auth, body validation, listing, health, metrics, coalescing.
 
 The PXE and the note monitor are simply not running here (closed ports): the engine must start,
-serve and report itself degraded. End-to-end liquidations are in test_liquidation_flow.py.
+serve and report itself degraded. End-to-end liquidations are in test_liquidation_*.py.
 """
 
 from __future__ import annotations

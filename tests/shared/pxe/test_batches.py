@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from devnet.pxe.testing import running_dev_pxe
+from devnet.pxe.background import running_dev_pxe
 from shared.pxe import Call, PxeClient, PxeReverted, to_field
 from tests.fixtures.servers import serving
-from tests.shared.pxe.test_client import ETH_PRICE, LIQUIDATOR_KEY, UNIT, USDC_PRICE, interest_free_epoch
+from tests.shared.pxe.liquidation_world import ETH_PRICE, LIQUIDATOR_KEY, UNIT, USDC_PRICE, interest_free_epoch
 
 
 def transfer(usdc: str, liquidator: str, pool: str, repay: int, nonce: int) -> Call:

@@ -1,0 +1,162 @@
+"""What the engine benchmark runs on: the dev PXE as a process, the prices both it and the engine
+read (on a local chain, or a static table for both), servers on loopback, and a clock on the sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from devnet.static_prices import StaticPrices
+from services.liquidation_engine.service import LiquidationEngine
+from shared.evm.oracle import OnChainPrice
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def dev_pxe_process(rpc_url: str | None, oracle: str | None) -> Iterator[str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "devnet.pxe", "--port", str(port), "--block-time", "0.2", "--log-level", "warning"]
+    if rpc_url and oracle:
+        cmd += ["--rpc-url", rpc_url, "--oracle-address", oracle]
+    with tempfile.NamedTemporaryFile("w+", suffix=".log") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{url}/status", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the dev PXE did not start: {Path(out.name).read_text()[-2000:]}")
+                time.sleep(0.05)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class Oracle:
+    """The prices both the dev PXE and the engine see: on anvil, or a static table for both."""
+
+    def __init__(self) -> None:
+        self.chain: Any = None
+        self.oracle: Any = None
+        self.local: Any = None
+        self.static = StaticPrices()
+        self.admin_url = ""
+        self.observed_at = 0  # the oracle skips an observation not newer than the stored one
+
+    async def start_chain(self) -> tuple[str, str]:
+        from devnet.chain.local import start_local_chain
+        from shared.evm.chain import Chain, TxSender
+        from shared.evm.oracle import PriceOracle, deploy_oracle
+
+        self.local = start_local_chain()
+        self.chain = await Chain.connect(self.local.url)
+        deployer, updater = TxSender(self.chain, self.local.keys[0]), TxSender(self.chain, self.local.keys[1])
+        address = await deploy_oracle(self.chain, deployer, updater.address)
+        self.oracle = PriceOracle(self.chain, address, updater)
+        return self.local.url, address
+
+    async def set(self, prices: dict[str, int]) -> None:
+        now = int(time.time())
+        if self.oracle is not None:
+            self.observed_at = max(now, self.observed_at + 1)
+            await self.oracle.set_prices({s: (p, self.observed_at) for s, p in prices.items()})
+            return
+        self.static.table.update({s: OnChainPrice(p, now) for s, p in prices.items()})
+        await rpc(self.admin_url, "dev_setPrices", [{s: str(p) for s, p in prices.items()}])
+
+    async def close(self) -> None:
+        if self.chain is not None:
+            await self.chain.close()
+        if self.local is not None:
+            self.local.stop()
+
+
+async def rpc(url: str, method: str, params: list[Any]) -> Any:
+    async with httpx.AsyncClient(timeout=600) as client:
+        r = await client.post(f"{url}/", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    body = r.json()
+    if body.get("error"):
+        raise RuntimeError(f"{method}: {body['error']}")
+    return body["result"]
+
+
+@asynccontextmanager
+async def serving(app: Any, port: int) -> AsyncIterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            raise SystemExit("a server did not start")
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+class SendClock:
+    """Times every successful pxe_sendTx of the engine (single or batched); `wait(n)` returns when n are sent."""
+
+    def __init__(self, engine: LiquidationEngine) -> None:
+        self.times: list[float] = []
+        self._target = 0
+        self._reached = asyncio.Event()
+        original = engine.pxe.send_tx
+
+        async def timed(*args: Any, **kwargs: Any) -> str:
+            tx_hash = await original(*args, **kwargs)
+            self.times.append(time.perf_counter())
+            if len(self.times) >= self._target:
+                self._reached.set()
+            return tx_hash
+
+        engine.pxe.send_tx = timed  # type: ignore[method-assign]
+        original_many = engine.pxe.send_txs
+
+        async def timed_many(*args: Any, **kwargs: Any) -> list[Any]:
+            results = await original_many(*args, **kwargs)
+            now = time.perf_counter()
+            self.times.extend(now for r in results if isinstance(r, str))
+            if len(self.times) >= self._target:
+                self._reached.set()
+            return results
+
+        engine.pxe.send_txs = timed_many  # type: ignore[method-assign]
+
+    def arm(self, count: int) -> None:
+        self.times.clear()
+        self._target = count
+        self._reached.clear()
+
+    async def wait(self, timeout: float = 120) -> tuple[float, float]:
+        """(first, last) send times of the armed batch."""
+        await asyncio.wait_for(self._reached.wait(), timeout)
+        return self.times[0], self.times[-1]

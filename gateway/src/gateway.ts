@@ -1,0 +1,44 @@
+/** The gateway assembled: artifacts loaded, the embedded PXE started, the method table built. */
+
+import { Fr } from '@aztec/foundation/fields';
+
+import { loadArtifacts, SHIPPED_ARTIFACTS_DIR } from './artifacts.js';
+import type { GatewayConfig } from './config.js';
+import { ContractBook } from './contracts.js';
+import { logger } from './log.js';
+import { nodeMethods } from './node_methods.js';
+import { type EmbeddedPxe, startEmbeddedPxe } from './pxe.js';
+import { pxeMethods } from './pxe_methods.js';
+import type { MethodTable } from './rpc.js';
+
+export interface Gateway {
+  methods: MethodTable;
+  embedded: EmbeddedPxe;
+  contracts: ContractBook;
+  stop(): Promise<void>;
+}
+
+export type GatewaySettings = Pick<
+  GatewayConfig,
+  'nodeUrl' | 'dataDir' | 'proverEnabled' | 'feePayment' | 'artifactsDirs' | 'deploymentsFile' | 'accountSalt' | 'simulateBeforeSend'
+>;
+
+export async function startGateway(settings: GatewaySettings): Promise<Gateway> {
+  const artifacts = await loadArtifacts([SHIPPED_ARTIFACTS_DIR, ...settings.artifactsDirs]);
+  const embedded = await startEmbeddedPxe(settings);
+  const contracts = new ContractBook(embedded.wallet, embedded.pxe, embedded.node, artifacts);
+  if (settings.deploymentsFile) {
+    const registered = await contracts.registerDeployments(settings.deploymentsFile);
+    logger.info('Deployments registered', { file: settings.deploymentsFile, registered });
+  }
+  const methods: MethodTable = {
+    ...nodeMethods(embedded.node),
+    ...pxeMethods({
+      wallet: embedded.wallet,
+      contracts,
+      accountSalt: Fr.fromHexString(settings.accountSalt),
+      simulateBeforeSend: settings.simulateBeforeSend,
+    }),
+  };
+  return { methods, embedded, contracts, stop: () => embedded.stop() };
+}

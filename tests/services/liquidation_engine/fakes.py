@@ -1,0 +1,137 @@
+"""Small fakes for the engine's unit tests: an in-memory PXE and a monitor that records sync requests.
+
+Integration tests run the real PXE client against the development PXE; these keep one component
+under test at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.liquidation_engine.attempts import AttemptStore
+from services.liquidation_engine.metrics import EngineMetrics
+from services.liquidation_engine.outcomes import Outcomes
+from services.liquidation_engine.planning.evaluate import Finding
+from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
+from shared import money
+from shared.positions import Position
+from shared.pxe.client import Call, Notes, TxReceipt
+from shared.pxe.errors import PxeError, PxeReverted
+from tests.fixtures.databases import tracked_database
+
+LIQUIDATOR = "0x" + "0a" * 32
+POOL = "0x" + "0b" * 32
+DEBT_TOKEN = "0x" + "0c" * 32
+E18 = 10**18
+P8 = 10**8
+
+
+def escrow(n: int) -> str:
+    return f"0x{n:064x}"
+
+
+NOW = 1_750_000_000
+EPOCH = money.next_epoch(NOW)  # loans taken now: no interest yet at NOW
+
+
+def position(n: int, collateral: int = E18, principal: int = 46_000 * E18, version: int = 1) -> Position:
+    return Position(escrow(n), POOL, "BTC", "0x" + "0d" * 32, collateral, "USDC", DEBT_TOKEN, principal, EPOCH, 8000,
+                    0, 5, version)
+
+
+def finding(n: int, **kwargs: Any) -> Finding:
+    p = position(n, **kwargs)
+    return Finding(p, p.debt_principal, 55_000 * P8, P8)
+
+
+@dataclass
+class FakePxe:
+    balances: dict[str, int] = field(default_factory=lambda: {DEBT_TOKEN: 10**30})
+    authwit_failures: dict[str, PxeError] = field(default_factory=dict)  # by the authwit's caller (the pool)
+    send_results: dict[str, str | PxeError] = field(default_factory=dict)  # by escrow
+    receipts: dict[str, list[TxReceipt | PxeError]] = field(default_factory=dict)  # by tx hash, consumed in order
+    notes: dict[str, Notes] = field(default_factory=dict)
+    block: int = 10
+    sent: list[tuple[str, list[str]]] = field(default_factory=list)  # (escrow, liquidate args)
+    on_send: Any = None
+    _hashes: Any = field(default_factory=lambda: itertools.count(1))
+
+    async def register_account(self, _secret_key: str) -> str:
+        return LIQUIDATOR
+
+    async def private_balance(self, token: str, _owner: str) -> int:
+        return self.balances.get(token, 0)
+
+    async def create_authwits(self, _from: str, intents: list[tuple[str, Call]]) -> list[dict | PxeError]:
+        out: list[dict | PxeError] = []
+        for _caller, call in intents:
+            failure = self.authwit_failures.get(call.args[1])  # keyed by the pool field: args = [from, to, amount, nonce]
+            out.append(failure if failure is not None else {"requestHash": "0x1", "witness": ["0x2"]})
+        return out
+
+    async def send_txs(self, txs: list[tuple[list[Call], list[dict]]], _from: str) -> list[str | PxeError]:
+        if self.on_send is not None:
+            await self.on_send()
+        results: list[str | PxeError] = []
+        for calls, _authwits in txs:
+            target = calls[0].to
+            self.sent.append((target, list(calls[0].args)))
+            results.append(self.send_results.get(target, f"0x{next(self._hashes):064x}"))
+        return results
+
+    async def wait_for_receipt(self, tx_hash: str, *, timeout: float, poll_interval: float) -> TxReceipt:
+        queue = self.receipts.setdefault(tx_hash, [])
+        answer = queue.pop(0) if queue else TxReceipt("success", block_number=self.block)
+        if isinstance(answer, PxeError):
+            raise answer
+        return answer
+
+    async def block_number(self) -> int:
+        return self.block
+
+    async def sync_private_state(self, _escrow: str) -> None:
+        return None
+
+    async def collateral_and_debt(self, _pool: str, escrow_address: str) -> Notes:
+        notes = self.notes.get(escrow_address)
+        if notes is None:
+            raise PxeReverted("Escrow not found in this pool")
+        return notes
+
+
+class FakeMonitor:
+    def __init__(self) -> None:
+        self.sync_requests = 0
+
+    async def request_sync(self) -> bool:
+        self.sync_requests += 1
+        return True
+
+
+@dataclass
+class Parts:
+    store: AttemptStore
+    in_flight: InFlight
+    cooldowns: Cooldowns
+    rereads: Rereads
+    metrics: EngineMetrics
+    outcomes: Outcomes
+
+
+async def parts(tmp_path: Any) -> Parts:
+    store = AttemptStore(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/engine.db"))
+    await store.init()
+    in_flight, cooldowns, rereads, metrics = InFlight(), Cooldowns(30, 900), Rereads(), EngineMetrics()
+    return Parts(store, in_flight, cooldowns, rereads, metrics, Outcomes(store, in_flight, cooldowns, rereads, metrics))
+
+
+def metric(metrics: EngineMetrics, outcome: str) -> float:
+    return metrics.registry.get_sample_value("liquidation_engine_liquidations_total", {"outcome": outcome}) or 0.0
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)

@@ -1,0 +1,56 @@
+"""The engine's /health tells the truth about the chain: a PXE and a monitor that answer are not enough."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from devnet.pxe.background import running_dev_pxe
+from services.liquidation_engine.app import create_app
+from services.liquidation_engine.service import LiquidationEngine
+from services.liquidation_engine.settings import LiquidationEngineSettings
+from services.note_monitor.app import create_app as create_monitor_app
+from services.note_monitor.settings import NoteMonitorSettings
+from shared.settings import load_settings
+from tests.conftest import TEST_API_KEY
+from tests.fixtures.servers import serving
+
+LIQUIDATOR_KEY = "0x0dea1e5c0de0f11901da70c0ffee0000000000000000000000000000000000b2"
+
+
+@asynccontextmanager
+async def engine_against(tmp_path: Path, rpc_url: str, oracle: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_dev_pxe(block_time=0) as pxe:
+        monitor_settings = load_settings(NoteMonitorSettings, liquidation_api_key=TEST_API_KEY, pxe_url=pxe.url,
+                                         database_url=f"sqlite+aiosqlite:///{tmp_path}/monitor.db", sync_interval=3600)
+        monitor_app = create_monitor_app(monitor_settings)
+        async with monitor_app.router.lifespan_context(monitor_app), serving(monitor_app) as monitor_url:
+            settings = load_settings(
+                LiquidationEngineSettings, liquidation_api_key=TEST_API_KEY, pxe_url=pxe.url, rpc_url=rpc_url,
+                note_monitor_url=monitor_url, oracle_address=oracle, liquidator_private_key=LIQUIDATOR_KEY,
+                database_url=f"sqlite+aiosqlite:///{tmp_path}/engine.db", sweep_interval=3600,
+            )
+            app = create_app(settings, LiquidationEngine(settings))
+            async with app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://engine") as http:
+                    yield http
+
+
+async def test_an_unreadable_oracle_makes_the_engine_degraded(tmp_path: Path) -> None:
+    dead_chain = "http://127.0.0.1:9"  # nothing listens on the discard port
+    async with engine_against(tmp_path, dead_chain, "0x" + "11" * 20) as http:
+        body = (await http.get("/health")).json()
+        assert body["pxeConnected"] and body["noteMonitorReachable"]
+        assert body["status"] == "degraded" and "chain unreachable" in body["checks"]["oracle"]
+        assert "liquidation_engine_oracle_up 0.0" in (await http.get("/metrics")).text
+
+
+async def test_a_readable_oracle_keeps_the_engine_healthy(tmp_path: Path, local_chain, oracle_address: str) -> None:  # type: ignore[no-untyped-def]
+    async with engine_against(tmp_path, local_chain.url, oracle_address) as http:
+        body = (await http.get("/health")).json()
+        assert body["status"] == "healthy" and body["checks"]["oracle"] == "ok"
+        assert "liquidation_engine_oracle_up 1.0" in (await http.get("/metrics")).text

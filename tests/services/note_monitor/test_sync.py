@@ -1,0 +1,62 @@
+"""The note sync: every escrow read at most `concurrency` at once, real changes versioned, failures isolated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.note_monitor.metrics import MonitorMetrics
+from services.note_monitor.sync import NoteSyncer
+from shared.pxe.client import Notes
+from shared.pxe.errors import PxeReverted
+from tests.services.note_monitor.fakes import E18, FakePxe, escrow, registry_for
+
+
+async def synced(tmp_path: Any, pxe: FakePxe, escrows: int, concurrency: int = 4) -> tuple[NoteSyncer, Any]:
+    registry = await registry_for(tmp_path, pxe)
+    for n in range(1, escrows + 1):
+        await registry.register(pxe.add(n), None, None)
+    return NoteSyncer(registry, concurrency, MonitorMetrics()), registry
+
+
+async def test_only_real_changes_take_a_new_version(tmp_path: Any) -> None:
+    pxe = FakePxe()
+    syncer, registry = await synced(tmp_path, pxe, 5)
+    version = registry.index.version
+    pxe.block = 8
+    report = await syncer.run()
+    assert (report.escrows, report.changed, report.failures) == (5, 0, 0)
+    assert registry.index.version == version and registry.index.get(escrow(1)).block_number == 8
+    pxe.notes[escrow(3)] = Notes(E18 // 2, 1_000 * E18, 3)
+    report = await syncer.run()
+    assert report.changed == 1 and [p.escrow for p in registry.index.since(version)] == [escrow(3)]
+
+
+async def test_one_failing_escrow_never_stops_the_others(tmp_path: Any) -> None:
+    pxe = FakePxe()
+    syncer, registry = await synced(tmp_path, pxe, 6)
+    pxe.failing[escrow(2)] = PxeReverted("bad note")
+    for n in range(1, 7):
+        pxe.notes[escrow(n)] = Notes(2 * E18, 1_000 * E18, 3)
+    report = await syncer.run()
+    assert report.failures == 1 and report.changed == 5
+    assert registry.index.get(escrow(2)).collateral_amount == E18  # the old view is kept
+
+
+async def test_reads_never_exceed_the_concurrency_limit(tmp_path: Any) -> None:
+    pxe = FakePxe(delay=0.01)
+    syncer, _ = await synced(tmp_path, pxe, 20, concurrency=3)
+    pxe.most_in_flight = 0
+    await syncer.run()
+    assert pxe.most_in_flight == 3
+
+
+async def test_a_pxe_outage_ends_the_sync_early_and_says_so(tmp_path: Any) -> None:
+    pxe = FakePxe()
+    syncer, registry = await synced(tmp_path, pxe, 4)
+    pxe.down = True
+    report = await syncer.run()
+    assert report.failures == 4 and report.changed == 0
+    assert registry.link.up is False
+    pxe.down = False
+    report = await syncer.run()
+    assert report.failures == 0 and registry.link.up is True
