@@ -20,9 +20,8 @@ to answer the standard `eth_*` methods the way a node does. What it takes care o
 - `eth_call` / `eth_estimateGas` without `from` run as the first funded account (py-evm checks
   the sender's balance even for calls);
 - EIP-1559: `eth_maxPriorityFeePerGas` is 1 gwei, `eth_feeHistory` and `baseFeePerGas` are real;
-- a pool answering like geth's with auto-mining off: "nonce too low", "already known", and a
-  replacement at a pending nonce needs ≥ 10 % more on both fee cap and tip ("replacement
-  transaction underpriced"). A nonce gap is refused ("nonce too high"), not queued.
+- with auto-mining off (`--no-mining`, `--block-time`), a pool answering like geth's
+  (`devnet.chain.pool`); a nonce gap is refused ("nonce too high"), not queued.
 
 It is a development stand-in (one lock around one in-memory chain), not a node.
 """
@@ -40,6 +39,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from devnet.chain import pool
 from devnet.chain.keys import ANVIL_CHAIN_ID, ANVIL_DEV_KEYS
 
 log = logging.getLogger("devnet.chain.pyevm")
@@ -506,52 +506,22 @@ class DevChain:
         logs = self.tester.get_logs(from_block=from_block, to_block=to_block, address=flt.get("address"), topics=topics)
         return [_wire_log(e) for e in logs]
 
-    def _pool_rules(self, raw: str) -> None:
-        """Answer a raw transaction like geth's pool does (eth-tester would accept or word them otherwise):
-        "nonce too low", "already known", and a replacement needs ≥ 10 % more on fee cap and tip."""
-        from eth_account import Account
-        from eth_account.typed_transactions import TypedTransaction
-        from eth_utils import keccak
-        from hexbytes import HexBytes
-
-        data = bytes.fromhex(raw.removeprefix("0x"))
-        if not data or data[0] >= 0xC0:  # a legacy transaction: eth-tester's own checks
-            return
-        fields = TypedTransaction.from_bytes(HexBytes(data)).as_dict()
-        sender = Account.recover_transaction(raw).lower()
-        nonce = int(fields["nonce"])
-        if nonce < self.tester.get_nonce(sender, "latest"):
-            raise RpcError(-32000, "nonce too low")
-        tx_hash = "0x" + keccak(data).hex()
-        for pending in self.tester._pending_transactions:
-            if str(pending.get("from", "")).lower() != sender or int(pending["nonce"]) != nonce:
-                continue
-            if pending["hash"] == tx_hash:
-                raise RpcError(-32000, "already known")
-            old_fee, old_tip = int(pending.get("max_fee_per_gas") or 0), int(pending.get("max_priority_fee_per_gas") or 0)
-            if int(fields["maxFeePerGas"]) * 10 < old_fee * 11 or int(fields["maxPriorityFeePerGas"]) * 10 < old_tip * 11:
-                raise RpcError(-32000, "replacement transaction underpriced")
-
     def rpc_eth_sendRawTransaction(self, params: list[Any]) -> str:
         raw = params[0]
-        self._pool_rules(raw)
+        refused = pool.refusal(self.tester, raw)
+        if refused:
+            raise RpcError(-32000, refused)
         self._prepare_next_block()
         try:
             return self.tester.send_raw_transaction(raw)
         except Exception as exc:
             # A rejected transaction leaves no block behind; py-evm raises plain ValidationError
             # for nonce/balance/fee problems, which nodes report as -32000 / -32003.
-            message = str(exc)
-            if message.startswith("Invalid transaction nonce"):  # a gap: geth would queue it, py-evm cannot
-                message = f"nonce too high ({message})"
+            message = pool.node_message(str(exc))
             raise RpcError(-32003 if "afford" in message or "balance" in message else -32000, message) from exc
 
     def rpc_txpool_content(self, params: list[Any]) -> dict[str, Any]:
-        """geth's pool view: sender → nonce → transaction (py-evm queues no gaps: `queued` stays empty)."""
-        pending: dict[str, dict[str, Any]] = {}
-        for tx in self.tester._pending_transactions:
-            pending.setdefault(str(tx["from"]).lower(), {})[str(int(tx["nonce"]))] = _wire_tx(tx)
-        return {"pending": pending, "queued": {}}
+        return pool.content(self.tester, _wire_tx)
 
     def rpc_eth_sendTransaction(self, params: list[Any]) -> str:
         tx = _tx_params(params[0], self._default_from())
