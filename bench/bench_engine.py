@@ -38,6 +38,7 @@ from services.note_monitor.app import create_app as create_monitor_app
 from services.note_monitor.settings import NoteMonitorSettings
 from shared.logging import configure_logging
 from shared.positions import Position
+from shared.protocols import reference
 from shared.settings import load_settings
 
 API_KEY = "bench-key-7c2e9f4a1b8d3e6f0a5c2d9e8b7f6a1c"
@@ -235,7 +236,7 @@ def evaluate_copy(engine: LiquidationEngine) -> Evaluation:
     times = []
     for _ in range(EVALUATION_RUNS):
         t = time.perf_counter()
-        found, checked = scan(positions, LOW, P8, int(time.time()), InterestOffsets())
+        found, checked = scan(positions, LOW, P8, int(time.time()), InterestOffsets(reference))
         times.append(time.perf_counter() - t)
     items = [to_wire(p, "BTC", "USDC", THRESHOLD_BPS) for p in positions]
     t = time.perf_counter()

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from services.liquidation_engine.planning.evaluate import Finding
-from shared import money
 from shared.positions import Position
+from shared.protocols import reference
 
 
 def naive_evaluate(items: list[dict[str, Any]], collateral_price: int, debt_price: int, now: int) -> list[Finding]:
@@ -19,13 +19,13 @@ def naive_evaluate(items: list[dict[str, Any]], collateral_price: int, debt_pric
     cp, dp = Decimal(collateral_price), Decimal(debt_price)
     for item in items:
         principal = int(item["debtPrincipal"])
-        debt = money.total_debt(principal, int(item["debtEpoch"]), now)
+        debt = reference.total_debt(principal, int(item["debtEpoch"]), now)
         if debt <= 0:
             continue
         hf = (Decimal(item["collateralAmount"]) * cp * Decimal(item["liquidationThresholdBps"])) / (Decimal(debt) * dp * 10_000)
         if hf < 1:
             p = Position.from_wire(item)
-            found.append(Finding(p, debt, collateral_price, debt_price))
+            found.append(Finding(p, debt, collateral_price, debt_price, reference))
     return found
 
 

@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.logging import register_secret
+from shared.protocols import ProtocolName
 
 MIN_API_KEY_LENGTH = 32
 PLACEHOLDER_MARKERS = ("change", "placeholder", "example", "your", "replace", "xxxx", "secret-key-here")
@@ -54,6 +55,7 @@ class ServiceSettings(BaseSettings):
     database_name: ClassVar[str] = "service"
 
     environment: Literal["production", "development"] = "production"
+    protocol: ProtocolName = "reference"
     liquidation_api_key: SecretStr | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
@@ -73,7 +75,7 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _lower_enums(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for name in ("environment", "log_level", "log_format"):
+            for name in ("environment", "log_level", "log_format", "protocol"):
                 for key in (name, name.upper()):
                     if isinstance(data.get(key), str):
                         data[key] = data[key].strip().lower()

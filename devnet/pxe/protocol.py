@@ -1,6 +1,6 @@
 """The lending protocol's rules, written as the contracts state them (SPEC sections 6 and 7).
 
-Deliberately independent of shared/money.py: a property test compares the two.
+Deliberately independent of shared/protocols/reference.py: a property test compares the two.
 """
 
 from __future__ import annotations

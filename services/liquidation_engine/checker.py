@@ -26,9 +26,9 @@ from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rere
 from services.liquidation_engine.position_copy import Pair, PositionCopy
 from services.liquidation_engine.receipts import ReceiptFollower
 from services.liquidation_engine.sending import LiquidationSender
-from shared import money
 from shared.logging import get_logger
 from shared.positions import Position
+from shared.protocols import LendingRules, format_health_factor
 
 log = get_logger()
 
@@ -62,13 +62,14 @@ class CheckParts:
 
 
 class Checker:
-    def __init__(self, parts: CheckParts, *, dry_run: bool, log_healthy: bool = False,
+    def __init__(self, parts: CheckParts, rules: LendingRules, *, dry_run: bool, log_healthy: bool = False,
                  clock: Callable[[], float] = time.time) -> None:
         self.parts = parts
+        self.rules = rules
         self.dry_run = dry_run
         self.log_healthy = log_healthy
         self._clock = clock
-        self.offsets = InterestOffsets()
+        self.offsets = InterestOffsets(rules)
         self.last_check_at: int | None = None
         self.last_report: CheckReport | None = None
         self.monitor_ok: bool | None = None
@@ -130,7 +131,7 @@ class Checker:
             collateral_price, debt_price = usable.get(collateral_asset), usable.get(debt_asset)
             if collateral_price is None or debt_price is None:
                 continue  # a stale or missing price: no liquidation uses it
-            on_healthy = healthy_logger(collateral_price, debt_price) if self.log_healthy else None
+            on_healthy = healthy_logger(self.rules, collateral_price, debt_price) if self.log_healthy else None
             found, checked = scan(positions, collateral_price, debt_price, now, self.offsets, on_healthy)
             report.checked += checked
             report.liquidatable.extend(found)
@@ -206,12 +207,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def healthy_logger(collateral_price: int, debt_price: int) -> Callable[[Position, int], None]:
+def healthy_logger(rules: LendingRules, collateral_price: int, debt_price: int) -> Callable[[Position, int], None]:
     # Only used at debug level: a Decimal health factor per position is costly for 100 000 of them.
     def log_healthy(position: Position, debt: int) -> None:
-        hf = money.health_factor(position.collateral_amount, collateral_price, position.liquidation_threshold_bps,
+        hf = rules.health_factor(position.collateral_amount, collateral_price, position.liquidation_threshold_bps,
                                  debt, debt_price)
-        log.debug("Position checked", escrow=position.escrow, healthFactor=money.format_health_factor(hf),
+        log.debug("Position checked", escrow=position.escrow, healthFactor=format_health_factor(hf),
                   liquidatable=False)
 
     return log_healthy

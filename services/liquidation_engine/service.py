@@ -31,6 +31,7 @@ from shared.evm.oracle_reader import OracleReader, PriceReader, PricesUnavailabl
 from shared.health import CachedProbe
 from shared.logging import get_logger
 from shared.periodic import Periodic
+from shared.protocols import rules_for
 from shared.pxe.client import PxeClient
 from shared.pxe.errors import PxeError
 from shared.retry import backoff_delay, retry
@@ -70,10 +71,11 @@ class LiquidationEngine:
             self.pxe, self.store, outcomes, self.positions, self.monitor, self.requests,
             ReceiptConfig(settings.receipt_timeout, settings.receipt_poll_interval, backoff_max=settings.cooldown_max),
         )
+        self.rules = rules_for(settings.protocol)
         self.checker = Checker(
             CheckParts(self.positions, self.prices, self.sender, self.follower, self.in_flight, self.cooldowns,
                        self.rereads, self.requests, self.metrics, outcomes),
-            dry_run=settings.dry_run, log_healthy=settings.log_level == "debug", clock=clock,
+            self.rules, dry_run=settings.dry_run, log_healthy=settings.log_level == "debug", clock=clock,
         )
         self.metrics.positions_tracked.set_function(lambda: len(self.positions))
         self._registering: asyncio.Task[None] | None = None

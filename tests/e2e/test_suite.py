@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from devnet.suite import LocalSuite, SuiteConfig, free_ports
-from shared import money
+from shared.protocols import reference
 from tests.fixtures.fake_cmc import FakeCoinMarketCap
 
 CMC_KEY = "e2e-cmc-key-3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c"
@@ -86,8 +86,8 @@ def unhealthy(positions: dict[str, dict[str, Any]], prices: dict[str, int]) -> s
     now = int(time.time())
     out = set()
     for escrow, p in positions.items():
-        debt = money.total_debt(int(p["debtPrincipal"]), int(p["debtEpoch"]), now)
-        if money.is_liquidatable(int(p["collateralAmount"]), prices[p["collateralAsset"]], int(p["liquidationThresholdBps"]),
+        debt = reference.total_debt(int(p["debtPrincipal"]), int(p["debtEpoch"]), now)
+        if reference.is_liquidatable(int(p["collateralAmount"]), prices[p["collateralAsset"]], int(p["liquidationThresholdBps"]),
                                  debt, prices[p["debtAsset"]]):
             out.add(escrow)
     return out

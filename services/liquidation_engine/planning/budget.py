@@ -6,6 +6,14 @@ from dataclasses import dataclass
 
 from services.liquidation_engine.planning.evaluate import Finding
 
+# nocom-v1's pool compares the feed's collateral price with the asserted DEBT price and the feed's debt
+# price with the asserted COLLATERAL price (lending_pool/src/main.nr: _liquidate_public's arguments are
+# swapped); asserting the feed's own prices then reverts whenever collateral is cheaper than debt.
+SWAPPED_PRICE_CHECK = (
+    "Skipped: the pool's on-chain price check would revert (it compares the collateral's feed price with the "
+    "asserted debt price, and the collateral is cheaper than the debt); prices are never asserted otherwise"
+)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -50,7 +58,9 @@ def budget(findings: list[Finding], available: dict[str, int]) -> tuple[list[Pla
         plan = plan_for(finding)
         token = finding.position.debt_token
         have = left.get(token, 0)
-        if plan.repay <= 0:
+        if not finding.price_check_passes():
+            skipped.append(Skipped(finding, plan, SWAPPED_PRICE_CHECK))
+        elif plan.repay <= 0:
             skipped.append(Skipped(finding, plan, "Nothing can be repaid within the close factor and the collateral"))
         elif plan.seized <= 0:
             # Bad debt: repaying would give tokens away for no collateral, every check, forever.

@@ -16,7 +16,7 @@ import pytest
 
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
 from devnet.pxe.demo import DEMO_PRICES
-from shared import money
+from shared.protocols import reference
 from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 
 UNIT = 10**18
@@ -40,7 +40,7 @@ def underwater_position(pxe: RunningDevPxe, liquidator: str) -> tuple[str, str, 
     admin = pxe.admin
     eth, usdc = admin.create_token("ETH"), admin.create_token("USDC")
     pool = admin.create_pool(eth, usdc, 7_500, 8_000)
-    epoch = money.next_epoch(int(time.time())) + 10  # interest-free, so amounts are exact
+    epoch = reference.next_epoch(int(time.time())) + 10  # interest-free, so amounts are exact
     escrow = admin.create_escrow(pool, 10 * UNIT, 17_000 * UNIT, loan_epoch=epoch, registered=True)["address"]
     admin.mint(usdc, liquidator, 10_000 * UNIT)
     return escrow, pool, usdc
@@ -112,15 +112,15 @@ async def test_demo_positions_become_liquidatable_after_a_price_drop() -> None:
                 assert 8_000 <= config.liquidation_threshold_bps <= 8_500
                 await client.register_contract(escrow["instance"], escrow["secretKey"])
                 notes = await client.collateral_and_debt(pool, escrow["address"])
-                debt = money.total_debt(notes.debt_principal, notes.debt_epoch, now)
+                debt = reference.total_debt(notes.debt_principal, notes.debt_epoch, now)
                 cp, dp = DEMO_PRICES[escrow["collateralAsset"]], DEMO_PRICES[escrow["debtAsset"]]
-                health_now.append(money.health_factor(notes.collateral_amount, cp, config.liquidation_threshold_bps, debt, dp))
+                health_now.append(reference.health_factor(notes.collateral_amount, cp, config.liquidation_threshold_bps, debt, dp))
                 dropped = cp * 90 // 100
                 health_after_drop.append(
-                    money.health_factor(notes.collateral_amount, dropped, config.liquidation_threshold_bps, debt, dp)
+                    reference.health_factor(notes.collateral_amount, dropped, config.liquidation_threshold_bps, debt, dp)
                 )
             assert all(hf is not None and hf >= 1 for hf in health_now)
-            assert any(hf is not None and hf < money.Decimal("1.10") for hf in health_now)  # some near the edge
+            assert any(hf is not None and hf < reference.Decimal("1.10") for hf in health_now)  # some near the edge
             liquidatable = [i for i, hf in enumerate(health_after_drop) if hf is not None and hf < 1]
             assert len(liquidatable) >= 3
             assert len(liquidatable) < len(demo["escrows"])  # others are safe
@@ -132,8 +132,8 @@ async def test_demo_positions_become_liquidatable_after_a_price_drop() -> None:
             config = await client.pool_config(pool)
             notes = await client.collateral_and_debt(pool, target["address"])
             cp, dp = DEMO_PRICES[target["collateralAsset"]] * 90 // 100, DEMO_PRICES["USDC"]
-            debt = money.total_debt(notes.debt_principal, notes.debt_epoch, int(time.time()))
-            repay = money.max_repay(notes.collateral_amount, cp, debt, dp)
+            debt = reference.total_debt(notes.debt_principal, notes.debt_epoch, int(time.time()))
+            repay = reference.max_repay(notes.collateral_amount, cp, debt, dp)
             pxe.admin.mint(config.debt_token, liquidator, repay)
             tx_hash = await liquidate(client, target["address"], pool, config.debt_token, liquidator, repay, (cp, dp), nonce=1)
             pxe.admin.mine_block()

@@ -16,8 +16,8 @@ from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
-from shared import money
 from shared.positions import Position
+from shared.protocols import reference
 from shared.pxe.client import Call, Notes, TxReceipt
 from shared.pxe.errors import PxeError, PxeReverted
 from tests.fixtures.databases import tracked_database
@@ -34,7 +34,7 @@ def escrow(n: int) -> str:
 
 
 NOW = 1_750_000_000
-EPOCH = money.next_epoch(NOW)  # loans taken now: no interest yet at NOW
+EPOCH = reference.next_epoch(NOW)  # loans taken now: no interest yet at NOW
 
 
 def position(n: int, collateral: int = E18, principal: int = 46_000 * E18, version: int = 1) -> Position:
@@ -44,7 +44,7 @@ def position(n: int, collateral: int = E18, principal: int = 46_000 * E18, versi
 
 def finding(n: int, **kwargs: Any) -> Finding:
     p = position(n, **kwargs)
-    return Finding(p, p.debt_principal, 55_000 * P8, P8)
+    return Finding(p, p.debt_principal, 55_000 * P8, P8, reference)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rere
 from services.liquidation_engine.position_copy import PositionCopy
 from shared.evm.oracle import OnChainPrice
 from shared.positions import Position
+from shared.protocols import reference
 from shared.pxe.client import Notes
 from tests.services.liquidation_engine.fakes import E18, EPOCH, NOW, P8, FakePxe, escrow, position
 
@@ -52,7 +53,7 @@ def checker_with(prices: dict[str, int], *, dry_run: bool = False, updated_at: i
     outcomes = Outcomes(None, in_flight, cooldowns, rereads, metrics)  # type: ignore[arg-type]
     parts = CheckParts(copy, oracle, sender, NullFollower(), in_flight, cooldowns, rereads,  # type: ignore[arg-type]
                        CheckRequests(wake=lambda: wakes.append(1)), metrics, outcomes)
-    return Checker(parts, dry_run=dry_run, clock=lambda: NOW), parts, sender, wakes
+    return Checker(parts, reference, dry_run=dry_run, clock=lambda: NOW), parts, sender, wakes
 
 
 async def _no_refresh() -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from shared import money
+from shared.protocols import reference
 from tests.services.liquidation_engine.engine_stack import E18, P8, Logs, Stack, until
 
 
@@ -24,8 +24,8 @@ async def test_collateral_price_drop_liquidates_exactly_the_unhealthy_positions(
     assert [r["escrow"] for r in rows[::-1]] == [weaker, weak]  # the weaker went first; newest first in the list
     for row in rows:
         principal = 46_000 * E18 if row["escrow"] == weak else 46_500 * E18
-        debt = money.total_debt(principal, money.next_epoch(int(time.time())), int(time.time()))
-        expected = money.seizure(money.max_repay(E18, 55_000 * P8, debt, P8), 55_000 * P8, P8)
+        debt = reference.total_debt(principal, reference.next_epoch(int(time.time())), int(time.time()))
+        expected = reference.seizure(reference.max_repay(E18, 55_000 * P8, debt, P8), 55_000 * P8, P8)
         assert (row["repayAmount"], row["collateralSeized"]) == (str(expected.repay), str(expected.seized))
         assert (row["collateralPrice"], row["debtPrice"]) == ("55000", "1")
         assert row["txHash"].startswith("0x") and row["error"] is None

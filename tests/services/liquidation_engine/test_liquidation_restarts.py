@@ -8,8 +8,8 @@ import time
 from devnet.chain.local import LocalChain
 from services.liquidation_engine.attempts import INTERRUPTED_ERROR, AttemptStore
 from services.liquidation_engine.planning.budget import Plan
-from shared import money
 from shared.db import Database
+from shared.protocols import reference
 from shared.pxe.client import Call, PxeClient
 from shared.pxe.fields import to_field
 from tests.services.liquidation_engine.engine_stack import E18, LIQUIDATOR_KEY, P8, Logs, Stack, running_engine, until
@@ -26,8 +26,8 @@ async def test_restart_resolves_an_attempt_in_flight_from_its_receipt(
     # What a previous process did before kill -9: persisted, sent, recorded the hash; and one
     # attempt persisted whose send never returned a hash.
     now = int(time.time())
-    debt = money.total_debt(46_500 * E18, money.next_epoch(now), now)
-    plan_out = money.seizure(money.max_repay(E18, 55_000 * P8, debt, P8), 55_000 * P8, P8)
+    debt = reference.total_debt(46_500 * E18, reference.next_epoch(now), now)
+    plan_out = reference.seizure(reference.max_repay(E18, 55_000 * P8, debt, P8), 55_000 * P8, P8)
     async with PxeClient(s.pxe.url) as pxe:
         liquidator = await pxe.register_account(LIQUIDATOR_KEY)
         await s.pxe.admin.acall("dev_mint", [s.usdc, liquidator, str(10**6 * E18)])

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from devnet.pxe.background import RunningDevPxe
-from shared import money
+from shared.protocols import reference
 from shared.pxe import Call, PxeClient, to_field
 
 UNIT = 10**18
@@ -28,7 +28,7 @@ class World:
 
 def interest_free_epoch() -> int:
     """A loan epoch after the next one: no interest accrues, so amounts are exact whatever the clock."""
-    return money.next_epoch(int(time.time())) + 10
+    return reference.next_epoch(int(time.time())) + 10
 
 
 def open_position(pxe: RunningDevPxe, world: World, collateral: int, principal: int, **options: object) -> str:

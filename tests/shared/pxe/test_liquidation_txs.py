@@ -7,7 +7,7 @@ import time
 import pytest
 
 from devnet.pxe.background import RunningDevPxe
-from shared import money
+from shared.protocols import reference
 from shared.pxe import Call, PxeClient, PxeReverted, to_field
 from tests.shared.pxe.liquidation_world import (
     ETH_PRICE,
@@ -25,10 +25,10 @@ async def test_full_liquidation(pxe: RunningDevPxe, client: PxeClient, world: Wo
     escrow = open_position(pxe, world, 10 * UNIT, 17_000 * UNIT)
     pxe.admin.mint(world.usdc, world.liquidator, 20_000 * UNIT)
     notes = await client.collateral_and_debt(world.pool, escrow)
-    debt = money.total_debt(notes.debt_principal, notes.debt_epoch, int(time.time()))
-    assert money.is_liquidatable(notes.collateral_amount, ETH_PRICE, 8_000, debt, USDC_PRICE)
-    repay = money.max_repay(notes.collateral_amount, ETH_PRICE, debt, USDC_PRICE)
-    expected = money.seizure(repay, ETH_PRICE, USDC_PRICE)
+    debt = reference.total_debt(notes.debt_principal, notes.debt_epoch, int(time.time()))
+    assert reference.is_liquidatable(notes.collateral_amount, ETH_PRICE, 8_000, debt, USDC_PRICE)
+    repay = reference.max_repay(notes.collateral_amount, ETH_PRICE, debt, USDC_PRICE)
+    expected = reference.seizure(repay, ETH_PRICE, USDC_PRICE)
 
     tx_hash = await liquidation_tx(client, world, escrow, repay)
     assert (await client.get_tx_receipt(tx_hash)).status == "pending"
@@ -42,7 +42,7 @@ async def test_full_liquidation(pxe: RunningDevPxe, client: PxeClient, world: Wo
     after = await client.collateral_and_debt(world.pool, escrow)
     assert after.collateral_amount == 10 * UNIT - expected.seized
     assert after.debt_principal == debt - repay
-    assert after.debt_epoch in {money.next_epoch(int(time.time())), money.next_epoch(int(time.time())) - 1}
+    assert after.debt_epoch in {reference.next_epoch(int(time.time())), reference.next_epoch(int(time.time())) - 1}
     assert after.collateral_randomness != notes.collateral_randomness  # new notes replace the spent ones
 
 

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from devnet.pxe import protocol
 from services.liquidation_engine.planning.evaluate import InterestOffsets, in_priority_order, scan
-from shared import money
 from shared.positions import Position
+from shared.protocols import reference
 
 E18 = 10**18
 NOW = 1_750_000_000
@@ -32,14 +32,14 @@ def tracked(collateral: int, principal: int, loan_epoch: int, threshold: int, es
 @given(amounts, amounts, epochs_back, thresholds, prices, prices)
 def test_liquidatable_equals_the_contract_check(collateral: int, principal: int, back: int, threshold: int,
                                                 collateral_price: int, debt_price: int) -> None:
-    loan_epoch = max(0, money.next_epoch(NOW) - back)
+    loan_epoch = max(0, reference.next_epoch(NOW) - back)
     found, checked = scan([tracked(collateral, principal, loan_epoch, threshold)], collateral_price, debt_price, NOW,
-                          InterestOffsets())
+                          InterestOffsets(reference))
     contract_debt = protocol.owed(protocol.LoanNote(LIQUIDATOR, 0, principal, loan_epoch), NOW)
     contract_says = protocol.is_unhealthy(collateral, collateral_price, threshold, contract_debt, debt_price)
     assert checked == 1
     assert bool(found) == contract_says
-    assert InterestOffsets().total_debt(principal, loan_epoch, NOW) == money.total_debt(principal, loan_epoch, NOW) == contract_debt
+    assert InterestOffsets(reference).total_debt(principal, loan_epoch, NOW) == reference.total_debt(principal, loan_epoch, NOW) == contract_debt
     if found:
         assert found[0].debt == contract_debt
 
@@ -65,9 +65,9 @@ def contract_accepts(collateral: int, principal: int, loan_epoch: int, threshold
 @given(st.integers(1, 10**26), st.integers(1, 10**26), st.integers(0, 3000), thresholds, prices, prices)
 def test_chosen_repay_is_accepted_and_the_largest_allowed(collateral: int, principal: int, back: int, threshold: int,
                                                           collateral_price: int, debt_price: int) -> None:
-    loan_epoch = money.next_epoch(NOW) - back
+    loan_epoch = reference.next_epoch(NOW) - back
     found, _ = scan([tracked(collateral, principal, loan_epoch, threshold)], collateral_price, debt_price, NOW,
-                    InterestOffsets())
+                    InterestOffsets(reference))
     if not found:
         return
     finding = found[0]
@@ -75,7 +75,7 @@ def test_chosen_repay_is_accepted_and_the_largest_allowed(collateral: int, princ
     debt = finding.debt
     assert outcome.repay <= debt // 2
     assert outcome.seized <= collateral
-    assert outcome == money.seizure(outcome.repay, collateral_price, debt_price)
+    assert outcome == reference.seizure(outcome.repay, collateral_price, debt_price)
     if outcome.repay > 0:
         assert contract_accepts(collateral, principal, loan_epoch, threshold, outcome.repay, collateral_price, debt_price) is None
     # One more unit breaks a limit: the close factor or the collateral.
@@ -84,22 +84,22 @@ def test_chosen_repay_is_accepted_and_the_largest_allowed(collateral: int, princ
 
 
 def test_most_undercollateralised_then_largest_first() -> None:
-    epoch = money.next_epoch(NOW)
+    epoch = reference.next_epoch(NOW)
     positions = [
         tracked(E18, 50_000 * E18, epoch, 8000, "0xa"),  # hf 0.96 at 60 000
         tracked(E18, 55_000 * E18, epoch, 8000, "0xb"),  # hf ~0.87
         tracked(2 * E18, 110_000 * E18, epoch, 8000, "0xc"),  # same hf as 0xb, twice the size
         tracked(E18, 40_000 * E18, epoch, 8000, "0xd"),  # healthy
     ]
-    found, checked = scan(positions, 60_000 * 10**8, 10**8, NOW, InterestOffsets())
+    found, checked = scan(positions, 60_000 * 10**8, 10**8, NOW, InterestOffsets(reference))
     assert checked == 4
     assert [f.position.escrow for f in in_priority_order(found)] == ["0xc", "0xb", "0xa"]
     assert found[0].health_factor_text == "0.9600"
 
 
 def test_interest_offsets_follow_the_epoch() -> None:
-    offsets = InterestOffsets()
-    start = money.next_epoch(NOW) - 2000
+    offsets = InterestOffsets(reference)
+    start = reference.next_epoch(NOW) - 2000
     for now in (NOW, NOW + 900, NOW + 86_400 * 30):
         for principal in (1, 10**18 + 7, 123_456_789 * 10**18):
-            assert offsets.total_debt(principal, start, now) == money.total_debt(principal, start, now)
+            assert offsets.total_debt(principal, start, now) == reference.total_debt(principal, start, now)
