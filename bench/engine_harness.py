@@ -68,6 +68,7 @@ class Oracle:
         self.local: Any = None
         self.static = StaticPrices()
         self.admin_url = ""
+        self.observed_at = 0  # the oracle skips an observation not newer than the stored one
 
     async def start_chain(self) -> tuple[str, str]:
         from devnet.chain.local import start_local_chain
@@ -82,10 +83,11 @@ class Oracle:
         return self.local.url, address
 
     async def set(self, prices: dict[str, int]) -> None:
-        if self.oracle is not None:
-            await self.oracle.set_prices(prices)
-            return
         now = int(time.time())
+        if self.oracle is not None:
+            self.observed_at = max(now, self.observed_at + 1)
+            await self.oracle.set_prices({s: (p, self.observed_at) for s, p in prices.items()})
+            return
         self.static.table.update({s: OnChainPrice(p, now) for s, p in prices.items()})
         await rpc(self.admin_url, "dev_setPrices", [{s: str(p) for s, p in prices.items()}])
 

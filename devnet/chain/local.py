@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -49,15 +50,21 @@ class LocalChain:
     def is_running(self) -> bool:
         return self.process.poll() is None
 
+    def kill(self) -> None:
+        """kill -9, as a crashed node dies: no clean shutdown (the chaos and restart tests)."""
+        if self.process.poll() is None:
+            _signal_group(self.process, signal.SIGKILL)
+            self.process.wait(5)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the chain process (by its PID) and wait for it; idempotent."""
         proc = self.process
         if proc.poll() is None:
-            proc.terminate()
+            _signal_group(proc, signal.SIGTERM)
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait(timeout)
         if self.log_path:
             try:
@@ -73,9 +80,23 @@ class LocalChain:
         self.stop()
 
 
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:  # type: ignore[type-arg]
+    """The chain runs in its own process group (see _launch): signal it all, wrapper and node alike."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def anvil_path(root: Path | None = None) -> Path | None:
-    """node_modules/.bin/anvil of the repository, when installed."""
-    path = (root or REPO_ROOT) / "node_modules" / ".bin" / "anvil"
+    """anvil from the repository's node_modules, when installed: the platform binary itself when
+    present, so that the PID we hold is the node's (kill -9 of npm's node shim would leave the
+    real anvil running), else npm's `.bin/anvil` shim."""
+    modules = (root or REPO_ROOT) / "node_modules"
+    binaries = sorted(modules.glob("@foundry-rs/anvil-*/bin/anvil"))
+    if binaries and os.access(binaries[0], os.X_OK):
+        return binaries[0]
+    path = modules / ".bin" / "anvil"
     return path if path.exists() else None
 
 
@@ -110,7 +131,7 @@ def _launch(cmd: list[str], url: str, kind: ChainKind, keys: list[str], timeout:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     try:
         proc = subprocess.Popen(  # noqa: S603 - fixed argv
-            cmd, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, env=env
+            cmd, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, env=env, start_new_session=True
         )
     finally:
         os.close(fd)
@@ -133,17 +154,32 @@ def _launch(cmd: list[str], url: str, kind: ChainKind, keys: list[str], timeout:
     raise LocalChainError(f"{kind} did not answer eth_chainId on {url} within {timeout:g}s" + (f": {detail}" if detail else ""))
 
 
+def _mining_args(no_mining: bool, block_time: float | None) -> list[str]:
+    if no_mining and block_time is not None:
+        raise ValueError("no_mining and block_time exclude each other")
+    if block_time is not None and block_time <= 0:
+        raise ValueError("block_time must be positive")
+    return ["--no-mining"] if no_mining else ["--block-time", f"{block_time:g}"] if block_time is not None else []
+
+
 def start_local_chain(
     port: int | None = None,
     prefer: str = "anvil",
     host: str = "127.0.0.1",
     timeout: float | None = None,
+    *,
+    no_mining: bool = False,
+    block_time: float | None = None,
 ) -> LocalChain:
-    """Start anvil (auto-mine, anvil's dev accounts) or, when it is missing or fails, the py-evm chain.
+    """Start anvil (anvil's dev accounts) or, when it is missing or fails, the py-evm chain.
 
     `prefer`: "anvil" (fall back to py-evm), or "py-evm"/"pyevm" to use the fallback directly.
-    Waits until the RPC answers `eth_chainId`. A free port is picked when none is given.
+    Mining: each transaction at once (default), `no_mining` (transactions wait in the pool until
+    `evm_mine`), or a block every `block_time` seconds; both chains take the same options.
+    Waits until the RPC answers `eth_chainId`. A free port is picked when none is given; a given
+    port may be the one of a chain just killed (a restart on the same URL).
     """
+    mining = _mining_args(no_mining, block_time)
     kind = prefer.lower().replace("_", "-")
     if kind not in ("anvil", "py-evm", "pyevm"):
         raise ValueError(f"prefer must be 'anvil' or 'py-evm', not {prefer!r}")
@@ -154,13 +190,13 @@ def start_local_chain(
             errors.append("anvil not installed (node_modules/.bin/anvil)")
         else:
             p = port or free_port(host)
-            cmd = [str(anvil), "--host", host, "--port", str(p), "--silent", "--chain-id", str(ANVIL_CHAIN_ID)]
+            cmd = [str(anvil), "--host", host, "--port", str(p), "--silent", "--chain-id", str(ANVIL_CHAIN_ID), *mining]
             try:
                 return _launch(cmd, f"http://{host}:{p}", "anvil", ANVIL_DEV_KEYS, timeout or 15.0)
             except (LocalChainError, OSError) as exc:
                 errors.append(str(exc))
     p = port or free_port(host)
-    cmd = [sys.executable, "-m", "devnet.chain.pyevm", "--host", host, "--port", str(p), "--silent"]
+    cmd = [sys.executable, "-m", "devnet.chain.pyevm", "--host", host, "--port", str(p), "--silent", *mining]
     try:
         return _launch(cmd, f"http://{host}:{p}", "py-evm", ANVIL_DEV_KEYS, timeout or 60.0)
     except (LocalChainError, OSError) as exc:

@@ -19,7 +19,9 @@ to answer the standard `eth_*` methods the way a node does. What it takes care o
   mined receipt with `status` 0 for a reverting transaction sent with an explicit gas limit;
 - `eth_call` / `eth_estimateGas` without `from` run as the first funded account (py-evm checks
   the sender's balance even for calls);
-- EIP-1559: `eth_maxPriorityFeePerGas` is 1 gwei, `eth_feeHistory` and `baseFeePerGas` are real.
+- EIP-1559: `eth_maxPriorityFeePerGas` is 1 gwei, `eth_feeHistory` and `baseFeePerGas` are real;
+- with auto-mining off (`--no-mining`, `--block-time`), a pool answering like geth's
+  (`devnet.chain.pool`); a nonce gap is refused ("nonce too high"), not queued.
 
 It is a development stand-in (one lock around one in-memory chain), not a node.
 """
@@ -37,6 +39,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from devnet.chain import pool
 from devnet.chain.keys import ANVIL_CHAIN_ID, ANVIL_DEV_KEYS
 
 log = logging.getLogger("devnet.chain.pyevm")
@@ -505,13 +508,20 @@ class DevChain:
 
     def rpc_eth_sendRawTransaction(self, params: list[Any]) -> str:
         raw = params[0]
+        refused = pool.refusal(self.tester, raw)
+        if refused:
+            raise RpcError(-32000, refused)
         self._prepare_next_block()
         try:
             return self.tester.send_raw_transaction(raw)
         except Exception as exc:
             # A rejected transaction leaves no block behind; py-evm raises plain ValidationError
             # for nonce/balance/fee problems, which nodes report as -32000 / -32003.
-            raise RpcError(-32003 if "afford" in str(exc) or "balance" in str(exc) else -32000, str(exc)) from exc
+            message = pool.node_message(str(exc))
+            raise RpcError(-32003 if "afford" in message or "balance" in message else -32000, message) from exc
+
+    def rpc_txpool_content(self, params: list[Any]) -> dict[str, Any]:
+        return pool.content(self.tester, _wire_tx)
 
     def rpc_eth_sendTransaction(self, params: list[Any]) -> str:
         tx = _tx_params(params[0], self._default_from())
@@ -610,16 +620,29 @@ def make_server(chain: DevChain, host: str = "127.0.0.1", port: int = 8545) -> T
     return server
 
 
+def _mine_every(chain: DevChain, seconds: float) -> None:
+    while True:
+        time.sleep(seconds)
+        chain.handle({"jsonrpc": "2.0", "id": 0, "method": "evm_mine", "params": []})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Local py-evm chain over HTTP JSON-RPC (anvil stand-in).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8545)
     parser.add_argument("--chain-id", type=int, default=ANVIL_CHAIN_ID)
     parser.add_argument("--silent", action="store_true", help="print nothing but errors")
+    mining = parser.add_mutually_exclusive_group()
+    mining.add_argument("--no-mining", action="store_true", help="keep transactions pending until evm_mine (as anvil)")
+    mining.add_argument("--block-time", type=float, help="mine a block every this many seconds (as anvil)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     chain = DevChain(chain_id=args.chain_id)
+    if args.no_mining or args.block_time:
+        chain.handle({"jsonrpc": "2.0", "id": 0, "method": "evm_setAutomine", "params": [False]})
+    if args.block_time:
+        threading.Thread(target=_mine_every, args=(chain, args.block_time), daemon=True).start()
     server = make_server(chain, args.host, args.port)
 
     def _stop(signum: int, _frame: Any) -> None:

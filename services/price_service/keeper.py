@@ -147,6 +147,8 @@ class PriceKeeper:
         now = self.now()
         for symbol, quote in quotes.items():
             onchain = self.onchain.get(symbol, OnChainPrice(0, 0))
+            if onchain.updated_at and quote.timestamp <= onchain.updated_at:
+                continue  # not observed after the on-chain price: the oracle would skip it (SPEC 5, observedAt)
             decision = decide(quote.price, onchain.price, onchain.updated_at, now,
                               self._s.price_change_threshold, self._s.price_heartbeat)
             if decision.change_pct is not None:
@@ -187,7 +189,7 @@ class PriceKeeper:
         previous = {s: self.onchain.get(s) for s in assets}
         self.status.last_update_at = self.now()
         try:
-            result = await self._oracle.push({s: due[s][0].price for s in assets})
+            result = await self._oracle.push({s: (due[s][0].price, due[s][0].timestamp) for s in assets})
         except (TxReverted, TxFailed, ChainUnavailable) as exc:
             # Nothing is marked as pushed, so every asset stays due for the next cycle.
             self.status.last_update_ok = False

@@ -70,7 +70,8 @@ class OracleGateway:
     async def tx_hashes(self, symbols: list[str]) -> dict[str, str]:
         return await (await self.oracle()).last_update_tx_hashes(symbols)
 
-    async def push(self, prices: dict[str, int]) -> TxResult:
+    async def push(self, prices: dict[str, tuple[int, int]]) -> TxResult:
+        """symbol → (price, observedAt): the oracle skips an observation not newer than the stored one."""
         return await (await self.oracle()).set_prices(prices)
 
     async def reachable(self) -> bool:

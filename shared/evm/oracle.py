@@ -7,6 +7,8 @@ with zero bytes to 32. The compiled artifact committed in contracts/build/ is th
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -17,6 +19,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 
 from shared.evm.chain import Chain, TxFailed, TxResult, TxSender, to_chain_error
 from shared.evm.oracle_reader import OnChainPrice, OracleReader, PricesUnavailable, asset_key, symbol_from_key
+from shared.evm.tx import Rebuild
 
 __all__ = [
     "ARTIFACT_PATH",
@@ -24,6 +27,8 @@ __all__ = [
     "PRICE_DECIMALS",
     "PRICE_UPDATED_TOPIC",
     "PriceOracle",
+    "PricesRefresh",
+    "SetPricesResult",
     "asset_key",
     "deploy_oracle",
     "load_artifact",
@@ -33,13 +38,34 @@ __all__ = [
 PRICE_DECIMALS = 8
 ARTIFACT_PATH = Path(__file__).resolve().parents[2] / "contracts" / "build" / "PriceOracle.json"
 
-_SET_PRICES = function_signature_to_4byte_selector("setPrices(bytes32[],uint256[])")
+_SET_PRICES = function_signature_to_4byte_selector("setPrices(bytes32[],uint256[],uint64[])")
 _UPDATER = function_signature_to_4byte_selector("updater()")
 _OWNER = function_signature_to_4byte_selector("owner()")
 _SET_UPDATER = function_signature_to_4byte_selector("setUpdater(address)")
 PRICE_UPDATED_TOPIC = "0x" + keccak(text="PriceUpdated(bytes32,uint256,uint64)").hex()
 UINT192_MAX = 2**192 - 1
+UINT64_MAX = 2**64 - 1
+MAX_FUTURE = 300  # the contract reverts for an observedAt further ahead of block.timestamp
 LOG_BLOCK_RANGE = 50_000  # eth_getLogs window: public nodes cap ranges, dev chains do not care
+
+
+# The newest prices for a replacement of a pending setPrices: symbol → (price, observedAt).
+PricesRefresh = Callable[[], Awaitable[Mapping[str, tuple[int, int]]]]
+
+
+@dataclass(frozen=True)
+class SetPricesResult(TxResult):
+    written: dict[str, tuple[int, int]] = field(default_factory=dict)  # what the mined version stored
+
+
+def _hex(value: Any) -> str:
+    return "0x" + _bytes(value).hex()
+
+
+def _bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +105,7 @@ class PriceOracle:
 
     async def get_prices(self, symbols: Iterable[str]) -> dict[str, OnChainPrice]:
         """Through the one batched reader (shared.evm.oracle_reader); TxFailed when it cannot read."""
-        reader = OracleReader(self.chain.rpc_url, self.address, timeout=self.chain.request_timeout)
+        reader = OracleReader(self.chain.endpoints, self.address, timeout=self.chain.request_timeout)
         try:
             return await reader.read(list(dict.fromkeys(symbols)))
         except PricesUnavailable as exc:
@@ -94,26 +120,59 @@ class PriceOracle:
         return to_checksum_address(abi_decode(["address"], await self._call(_OWNER))[0])
 
     @staticmethod
-    def encode_set_prices(prices: Mapping[str, int]) -> bytes:
-        keys, values = [], []
-        for symbol, price in prices.items():
-            if isinstance(price, bool) or not isinstance(price, int):
-                raise TypeError(f"price of {symbol} must be an int with {PRICE_DECIMALS} decimals, not {price!r}")
-            if price < 0 or price > UINT192_MAX:
-                raise ValueError(f"price of {symbol} out of range: {price}")
+    def encode_set_prices(prices: Mapping[str, tuple[int, int]]) -> bytes:
+        """Calldata of setPrices: symbol → (price with 8 decimals, observedAt in Unix seconds)."""
+        keys, values, times = [], [], []
+        for symbol, entry in prices.items():
+            if not isinstance(entry, tuple) or len(entry) != 2:
+                raise TypeError(f"{symbol} must map to (price, observedAt), not {entry!r}")
+            price, observed_at = entry
+            for name, value, top in (("price", price, UINT192_MAX), ("observedAt", observed_at, UINT64_MAX)):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise TypeError(f"{name} of {symbol} must be an int, not {value!r}")
+                if value < 0 or value > top:
+                    raise ValueError(f"{name} of {symbol} out of range: {value}")
             keys.append(asset_key(symbol))
             values.append(price)
-        return _SET_PRICES + abi_encode(["bytes32[]", "uint256[]"], [keys, values])
+            times.append(observed_at)
+        return _SET_PRICES + abi_encode(["bytes32[]", "uint256[]", "uint64[]"], [keys, values, times])
 
     def _require_sender(self) -> TxSender:
         if self.sender is None:
             raise RuntimeError("this PriceOracle is read-only: pass a TxSender to write")
         return self.sender
 
-    async def set_prices(self, prices: Mapping[str, int], gas: int | None = None) -> TxResult:
-        """One `setPrices` transaction for the whole batch. TxReverted / TxFailed on failure."""
+    async def set_prices(self, prices: Mapping[str, tuple[int, int]], gas: int | None = None,
+                         refresh: PricesRefresh | None = None) -> SetPricesResult:
+        """One `setPrices` transaction for the whole batch: symbol → (price, observedAt).
+
+        An entry not newer than the stored observation is skipped by the contract (see `written`).
+        When the transaction waits longer than the sender's `replace_after`, it is replaced at the same
+        nonce with bumped fees and, given `refresh`, the prices `refresh()` returns then (the newest),
+        never the stale ones again. TxReverted / TxFailed (TxCancelled when given up) on failure.
+        """
         data = self.encode_set_prices(prices)
-        return await self._require_sender().send(self.address, data, gas=gas)
+        rebuild = None if refresh is None else self._rebuild_from(refresh)
+        result = await self._require_sender().send(self.address, data, gas=gas, rebuild=rebuild)
+        return SetPricesResult(**{f.name: getattr(result, f.name) for f in fields(result)},
+                               written=self._written(result.logs))
+
+    def _rebuild_from(self, refresh: PricesRefresh) -> Rebuild:
+        async def rebuild() -> bytes | None:
+            newest = await refresh()
+            return self.encode_set_prices(newest) if newest else None
+
+        return rebuild
+
+    def _written(self, logs: Iterable[Any]) -> dict[str, tuple[int, int]]:
+        written: dict[str, tuple[int, int]] = {}
+        for entry in logs:
+            topics = [_hex(t) for t in entry["topics"]]
+            if to_checksum_address(entry["address"]) != self.address or not topics or topics[0] != PRICE_UPDATED_TOPIC:
+                continue
+            price, updated_at = abi_decode(["uint256", "uint64"], _bytes(entry["data"]))
+            written[symbol_from_key(topics[1])] = (int(price), int(updated_at))
+        return written
 
     async def set_updater(self, updater: str, gas: int | None = None) -> TxResult:
         data = _SET_UPDATER + abi_encode(["address"], [to_checksum_address(updater)])

@@ -1,22 +1,25 @@
 """The one PriceOracle reader: getPrice for every wanted asset in ONE batched JSON-RPC `eth_call`.
 
 Used by the price service (read-back), the liquidation engine (the prices a liquidation asserts)
-and the development PXE (the prices it checks them against). The transport is a persistent httpx
-connection rather than web3's async provider, whose process-wide session lock can stay held
-forever when a call is cancelled mid-way (a timeout, a shutdown): a read must never hang on that.
+and the development PXE (the prices it checks them against). The transport is the EVM layer's
+`EndpointPool` (pooled httpx, failover over a comma-separated `RPC_URL`) rather than web3's async
+provider, whose process-wide session lock can stay held forever when a call is cancelled mid-way
+(a timeout, a shutdown): a read must never hang on that.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector
 
-from shared.http import make_client
+from shared.evm.endpoints import EndpointPool
+from shared.evm.errors import NodeUnreachable
 
 GET_PRICE_SELECTOR = function_signature_to_4byte_selector("getPrice(bytes32)")
 _SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._\-]{0,31}$")
@@ -43,7 +46,7 @@ def symbol_from_key(key: bytes | str) -> str:
 @dataclass(frozen=True)
 class OnChainPrice:
     price: int  # 8 decimals; 0 when the oracle has no price
-    updated_at: int  # block timestamp of the update; 0 when none
+    updated_at: int  # the source's observation time of the stored price (SPEC 5: observedAt); 0 when none
     tx_hash: str | None = None
 
     @property
@@ -64,12 +67,17 @@ class PriceReader(Protocol):
 
 
 class OracleReader:
-    def __init__(self, rpc_url: str, address: str, timeout: float = 5.0, client: httpx.AsyncClient | None = None) -> None:
-        self.rpc_url = rpc_url
+    """Reads through an `EndpointPool`: give it `RPC_URL` (a comma list fails over) or a `Chain`'s pool."""
+
+    def __init__(self, rpc: str | Sequence[str] | EndpointPool, address: str, timeout: float = 5.0) -> None:
+        self.endpoints = rpc if isinstance(rpc, EndpointPool) else EndpointPool(rpc, timeout=timeout)
+        self._owns = not isinstance(rpc, EndpointPool)
         self.address = address.lower()
         self.timeout = timeout
-        self._owns = client is None
-        self._http = client
+
+    @property
+    def current_endpoint(self) -> str:
+        return self.endpoints.current_endpoint
 
     async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
         if not self.address:
@@ -82,24 +90,20 @@ class OracleReader:
             for i, s in enumerate(symbols)
         ]
         try:
-            response = await self._client().post(self.rpc_url, json=batch)
-            answers = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise PricesUnavailable(f"chain unreachable at {self.rpc_url}: {type(exc).__name__}") from None
-        if response.status_code != 200 or not isinstance(answers, list):
-            raise PricesUnavailable(f"chain answered eth_call with HTTP {response.status_code}")
+            answers = json.loads(await self.endpoints.post(json.dumps(batch).encode(), retryable=False))
+        except NodeUnreachable as exc:
+            raise PricesUnavailable(f"chain unreachable: {exc}") from None
+        except ValueError:
+            raise PricesUnavailable("chain answered eth_call with something that is not JSON") from None
+        if not isinstance(answers, list):
+            error = answers.get("error") if isinstance(answers, dict) else None
+            raise PricesUnavailable(f"chain answered the eth_call batch with {error or 'a single response'}")
         by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
         return {symbol: _decoded(symbol, by_id.get(i) or {}) for i, symbol in enumerate(symbols)}
 
-    def _client(self) -> httpx.AsyncClient:
-        # Made on first use, and again after close(): a restarted server reads on a new event loop.
-        if self._http is None or (self._owns and self._http.is_closed):
-            self._http = make_client(timeout=self.timeout)
-        return self._http
-
     async def close(self) -> None:
-        if self._owns and self._http is not None:
-            await self._http.aclose()
+        if self._owns:  # a shared pool belongs to its Chain
+            await self.endpoints.close()
 
 
 def _decoded(symbol: str, answer: dict[str, object]) -> OnChainPrice:

@@ -124,7 +124,7 @@ def test_devchain_reports_reverts_like_anvil(devchain: DevChain) -> None:
     tx_hash = _call(devchain, "eth_sendTransaction", {"from": sender, "data": "0x" + deploy_data(sender).hex()})["result"]
     receipt = _call(devchain, "eth_getTransactionReceipt", tx_hash)["result"]
     assert receipt["status"] == "0x1" and receipt["contractAddress"]
-    data = "0x" + PriceOracle.encode_set_prices({"BTC": 0}).hex()
+    data = "0x" + PriceOracle.encode_set_prices({"BTC": (0, 1)}).hex()
     for method in ("eth_call", "eth_estimateGas"):
         error = _call(devchain, method, {"from": sender, "to": receipt["contractAddress"], "data": data})["error"]
         assert error["code"] == 3
@@ -143,3 +143,54 @@ def test_devchain_clock_does_not_run_ahead_under_a_burst() -> None:
     assert int(_call(devchain, "eth_blockNumber")["result"], 16) == start + 30
     latest = int(_call(devchain, "eth_getBlockByNumber", "latest", False)["result"]["timestamp"], 16)
     assert latest <= int(time.time()) + 1
+
+
+@pytest.mark.parametrize("kind", ["anvil", "py-evm"])
+def test_both_chains_hold_transactions_without_mining_or_mine_on_a_block_time(kind: str) -> None:
+    if kind == "anvil" and anvil_path() is None:
+        pytest.skip("anvil is not installed")
+    sender = Account.from_key(ANVIL_DEV_KEYS[7]).address
+    with start_local_chain(prefer=kind, no_mining=True) as chain:
+        tx = _rpc(chain.url, "eth_sendTransaction", [{"from": sender, "to": sender, "value": "0x1"}])["result"]
+        time.sleep(0.5)
+        assert _rpc(chain.url, "eth_getTransactionReceipt", [tx])["result"] is None  # held
+        _rpc(chain.url, "evm_mine")
+        assert _rpc(chain.url, "eth_getTransactionReceipt", [tx])["result"]["status"] == "0x1"
+    with start_local_chain(prefer=kind, block_time=0.5) as chain:
+        time.sleep(1.3)
+        assert int(_rpc(chain.url, "eth_blockNumber")["result"], 16) >= 2
+    with pytest.raises(ValueError):
+        start_local_chain(prefer=kind, no_mining=True, block_time=1)
+
+
+def test_kill_stops_the_chain_itself_and_its_port_can_be_reused() -> None:
+    if anvil_path() is None:
+        pytest.skip("anvil is not installed")
+    chain = start_local_chain(prefer="anvil")
+    _rpc(chain.url, "evm_mine")
+    chain.kill()  # -9 to the whole process group: npm's node shim alone would leave anvil running
+    with pytest.raises(OSError):
+        _rpc(chain.url, "eth_chainId")
+    with start_local_chain(port=chain.port, prefer="anvil") as again:
+        assert _rpc(again.url, "eth_blockNumber")["result"] == "0x0"  # a new, empty chain
+
+
+def test_devchain_pool_answers_like_geth() -> None:
+    devchain = DevChain()
+    account = Account.from_key(ANVIL_DEV_KEYS[8])
+
+    def raw(nonce: int, max_fee: int, tip: int, value: int = 0) -> str:
+        tx = {"nonce": nonce, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip, "gas": 21_000, "to": account.address,
+              "value": value, "chainId": 31337, "type": 2}
+        return "0x" + account.sign_transaction(tx).raw_transaction.hex()
+
+    _call(devchain, "evm_setAutomine", False)
+    first = _call(devchain, "eth_sendRawTransaction", raw(0, 10**10, 10**9))["result"]
+    assert _call(devchain, "eth_sendRawTransaction", raw(0, 10**10, 10**9))["error"]["message"] == "already known"
+    low = _call(devchain, "eth_sendRawTransaction", raw(0, 10**10 + 1, 10**9, value=1))["error"]["message"]
+    assert low == "replacement transaction underpriced"
+    assert "result" in _call(devchain, "eth_sendRawTransaction", raw(0, 11 * 10**9, 11 * 10**8, value=2))
+    pool = _call(devchain, "txpool_content")["result"]["pending"][account.address.lower()]
+    assert list(pool) == ["0"] and pool["0"]["value"] == "0x2" and pool["0"]["hash"] != first
+    _call(devchain, "evm_mine")
+    assert _call(devchain, "eth_sendRawTransaction", raw(0, 10**11, 10**10))["error"]["message"] == "nonce too low"

@@ -22,6 +22,7 @@ from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 UNIT = 10**18
 ETH = 2_000 * 10**8
 USDC = 1 * 10**8
+from tests.fixtures.chain import fresh
 from tests.fixtures.paths import REPO
 
 
@@ -46,7 +47,7 @@ def underwater_position(pxe: RunningDevPxe, liquidator: str) -> tuple[str, str, 
 
 
 async def test_prices_are_checked_against_the_price_oracle_on_chain(local_chain, evm) -> None:  # type: ignore[no-untyped-def]
-    await evm.oracle.set_prices({"ETH": ETH, "USDC": USDC})
+    await evm.oracle.set_prices(await fresh(evm.oracle, {"ETH": ETH, "USDC": USDC}))
     async with running_dev_pxe(block_time=0, rpc_url=local_chain.url, oracle_address=evm.oracle.address) as pxe:
         async with PxeClient(pxe.url, timeout=5) as client:
             liquidator = await client.register_account(to_field(0xA11CE))
@@ -63,7 +64,7 @@ async def test_prices_are_checked_against_the_price_oracle_on_chain(local_chain,
 
             # The oracle moves between submission and the block: the block re-checks and reverts.
             late = await liquidate(client, escrow, pool, usdc, liquidator, 1_000 * UNIT, (ETH, USDC), nonce=3)
-            await evm.oracle.set_prices({"ETH": ETH - 50 * 10**8})
+            await evm.oracle.set_prices(await fresh(evm.oracle, {"ETH": ETH - 50 * 10**8}))
             pxe.admin.mine_block()
             receipt = await client.wait_for_receipt(late, timeout=5, poll_interval=0.02)
             assert (receipt.status, receipt.error) == ("reverted", "Price mismatch")

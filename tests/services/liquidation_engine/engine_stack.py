@@ -27,7 +27,7 @@ from services.note_monitor.settings import NoteMonitorSettings
 from shared.pxe.client import PxeClient
 from shared.settings import load_settings
 from tests.conftest import TEST_API_KEY
-from tests.fixtures.chain import EvmClients, evm_clients
+from tests.fixtures.chain import EvmClients, evm_clients, fresh
 
 KEY = {"X-API-Key": TEST_API_KEY}
 E18 = 10**18
@@ -77,7 +77,7 @@ class Stack:
         return int(p["collateralAmount"]), int(p["loanPrincipal"])
 
     async def set_prices(self, **prices: int) -> None:
-        await self.evm.oracle.set_prices(prices)
+        await self.evm.oracle.set_prices(await fresh(self.evm.oracle, prices))
 
     async def notify(self, *assets: str) -> httpx.Response:
         assert self.engine_http is not None
@@ -141,7 +141,7 @@ async def running_engine(stack: Stack, chain: LocalChain, oracle: str, **overrid
 async def running_stack(tmp_path: Path, chain: LocalChain, oracle: str) -> AsyncIterator[Stack]:
     async with evm_clients(chain.url, chain.keys, oracle) as evm, \
             running_dev_pxe(rpc_url=chain.url, oracle_address=oracle, block_time=0.05) as pxe:
-        await evm.oracle.set_prices({"BTC": 60_000 * P8, "USDC": 1 * P8})
+        await evm.oracle.set_prices(await fresh(evm.oracle, {"BTC": 60_000 * P8, "USDC": 1 * P8}))
         btc = await pxe.admin.acall("dev_createToken", ["BTC"])
         usdc = await pxe.admin.acall("dev_createToken", ["USDC"])
         pool = await pxe.admin.acall("dev_createPool", [btc, usdc, 7500, 8000])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -25,10 +26,13 @@ from tests.fixtures.recorder import Recorder, recording_server
 CMC = "https://cmc.test"
 CMC_KEY = "cmc-test-key-5d41402abc4b2a76b9719d911017c592"
 AUTH = {"X-API-Key": TEST_API_KEY}
+QUOTES_START = int(time.time()) - 60
 
 
 def cmc_body(prices: dict[str, str], minute: int = 0) -> dict[str, Any]:
-    updated = f"2026-11-25T{8 + minute // 60:02d}:{minute % 60:02d}:00.000Z"
+    # Recent, as a live quote is: the oracle stores the source's observation time (SPEC 5), and the
+    # heartbeat counts from it. Each new quote is a second later (`minute` counts quotes).
+    updated = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(QUOTES_START + minute))
     return {
         "status": {"timestamp": "2026-11-25T09:00:00.000Z", "error_code": 0, "error_message": None,
                    "elapsed": 12, "credit_count": 1, "notice": None},

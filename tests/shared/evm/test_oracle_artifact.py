@@ -88,7 +88,8 @@ def test_abi_is_the_spec_interface() -> None:
         return [i["type"] for i in entry["inputs"]]
 
     set_prices = abi[("function", "setPrices")]
-    assert sig(set_prices) == ["bytes32[]", "uint256[]"] and set_prices["outputs"] == []
+    assert sig(set_prices) == ["bytes32[]", "uint256[]", "uint64[]"] and set_prices["outputs"] == []
+    assert [i["name"] for i in set_prices["inputs"]] == ["assets", "prices", "observedAt"]
     get_price = abi[("function", "getPrice")]
     assert sig(get_price) == ["bytes32"] and get_price["stateMutability"] == "view"
     assert [(o["name"], o["type"]) for o in get_price["outputs"]] == [("price", "uint256"), ("updatedAt", "uint64")]
