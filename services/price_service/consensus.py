@@ -70,8 +70,9 @@ class Agreed:
     spread_pct: str = "0"  # max/min - 1 of the group, percent, rounded up
 
     def quote(self) -> Quote:
-        """The agreed price in the shape the keeper already pushes."""
-        return Quote(symbol=self.symbol, price=self.price, timestamp=self.observed_at, source=CONSENSUS_SOURCE)
+        """The agreed price in the shape the keeper already pushes; named for its source when it had one."""
+        source = self.used[0] if len(self.used) == 1 else CONSENSUS_SOURCE
+        return Quote(symbol=self.symbol, price=self.price, timestamp=self.observed_at, source=source)
 
     def as_dict(self) -> dict[str, Any]:
         return {

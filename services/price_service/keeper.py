@@ -1,11 +1,13 @@
-"""The price loop: fetch, decide per asset, push all due prices in one transaction, notify.
+"""The price loop: fetch and combine, decide per asset, push what is due, notify the engine.
 
-Knows nothing of HTTP. One cycle at a time (the Periodic job guarantees it); the HTTP API
-only reads the in-memory state kept here, so a slow chain never blocks it.
+Knows nothing of HTTP. A push runs in the background: the next polls go on fetching while it waits
+for its receipt (a stuck transaction never freezes the prices), and what they find due is handed to
+the push in flight (its replacement carries the newest prices) rather than sent beside it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,16 +16,17 @@ from fractions import Fraction
 from typing import Any
 
 from services.price_service.assets import AssetRegistry
+from services.price_service.feeds import FeedPrice, FeedUnavailable, PriceFeed, PushOutcome
+from services.price_service.jump_guard import JumpGuard
 from services.price_service.metrics import PriceMetrics
 from services.price_service.notifier import EngineNotifier
-from services.price_service.oracle_gateway import ChainUnavailable, OracleGateway
+from services.price_service.quotes import QuoteBook
 from services.price_service.settings import PriceServiceSettings
-from services.price_service.sources import PriceFetchError, PriceSource, Quote
-from services.price_service.update_rule import Decision, decide, is_jump, jump_confirmed
-from shared.evm.chain import TxFailed, TxReverted
+from services.price_service.sources import Quote
+from services.price_service.update_rule import Decision, decide
 from shared.evm.oracle import OnChainPrice
 from shared.logging import get_logger
-from shared.units import format_price
+from shared.units import format_units
 
 log = get_logger()
 
@@ -38,42 +41,56 @@ class KeeperStatus:
     last_fetch_at: int | None = None
     last_fetch_ok: bool | None = None
     last_fetch_success_at: int | None = None
-    fetch_error: str | None = None
-    config_error: str | None = None
-    rate_limited_until: float = 0.0
     last_update_at: int | None = None
     last_update_ok: bool | None = None
+    update_error: str | None = None
     chain_error: str | None = None
-    pending_jumps: dict[str, Quote] = field(default_factory=dict)
+    last_cycle_at: float | None = None  # monotonic: the watchdog's
+    unpushable: dict[str, str] = field(default_factory=dict)  # asset -> why its agreed price cannot go on the feed
+
+
+@dataclass
+class Push:
+    task: asyncio.Task[None]
+    started_at: float  # monotonic
+    assets: list[str]
 
 
 class PriceKeeper:
-    def __init__(self, settings: PriceServiceSettings, registry: AssetRegistry, source: PriceSource,
-                 oracle: OracleGateway, notifier: EngineNotifier | None, metrics: PriceMetrics,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: PriceServiceSettings, registry: AssetRegistry, book: QuoteBook, feed: PriceFeed,
+                 notifier: EngineNotifier | None, metrics: PriceMetrics, clock: Callable[[], float] = time.time) -> None:
         self._s = settings
         self._registry = registry
-        self._source = source
-        self._oracle = oracle
+        self.book = book
+        self.feed = feed
         self._notifier = notifier
         self._metrics = metrics
         self._clock = clock
-        self.quotes: dict[str, Quote] = {}
-        self.onchain: dict[str, OnChainPrice] = {}
+        self.quotes: dict[str, Quote] = {}  # agreed quotes, 8 decimals
+        self.onchain: dict[str, OnChainPrice] = {}  # in the feed's decimals
+        self.guard = JumpGuard(settings.max_price_jump, feed.decimals)
         self.status = KeeperStatus(started_at=int(clock()))
+        self.push: Push | None = None
+        # Due while a push is in flight: its replacement carries them, or the push that follows it.
+        self._newest: dict[str, tuple[FeedPrice, Decision]] = {}
 
     def now(self) -> int:
         return int(self._clock())
 
     async def load_onchain(self) -> None:
-        """Read the truth back from the oracle (at start), with the tx hashes of the current prices."""
+        """Read the truth back from the feed (at start), with the tx hashes of the current prices."""
         symbols = self._registry.symbols()
-        if not symbols:
-            return
-        await self._refresh_onchain(symbols)
+        if symbols:
+            await self._refresh_onchain(symbols)
+            await self._load_tx_hashes(symbols)
+
+    async def _load_tx_hashes(self, symbols: list[str]) -> None:
+        hashes_of = getattr(self.feed, "tx_hashes", None)
+        if hashes_of is None:
+            return  # the feed's read already carries them
         try:
-            hashes = await self._oracle.tx_hashes(symbols)
-        except Exception as exc:  # the hashes are for display only
+            hashes = await hashes_of(symbols)
+        except Exception as exc:  # noqa: BLE001 - the hashes are for display only
             log.warning("On-chain tx hashes unavailable", error=str(exc))
             return
         for symbol, tx_hash in hashes.items():
@@ -82,148 +99,170 @@ class PriceKeeper:
                 self.onchain[symbol] = OnChainPrice(known.price, known.updated_at, tx_hash)
 
     async def _refresh_onchain(self, symbols: list[str]) -> None:
-        fresh = await self._oracle.read(symbols)
+        fresh = await self.feed.read(symbols)
         for symbol, price in fresh.items():
             known = self.onchain.get(symbol)
             same = known is not None and known.price == price.price and known.updated_at == price.updated_at
-            self.onchain[symbol] = OnChainPrice(price.price, price.updated_at, known.tx_hash if same and known else None)
+            tx_hash = price.tx_hash or (known.tx_hash if same and known else None)
+            self.onchain[symbol] = OnChainPrice(price.price, price.updated_at, tx_hash)
         self.status.chain_error = None
 
     async def cycle(self) -> None:
         symbols = self._registry.symbols()
         self._metrics.tracked.set(len(symbols))
-        if not symbols:
-            return
-        quotes = await self._fetch(symbols)
-        if not quotes:
+        try:
+            if symbols:
+                await self._poll(symbols)
+        finally:
+            self.status.last_cycle_at = time.monotonic()
+            self._metrics.last_cycle.set(self.now())
+
+    async def _poll(self, symbols: list[str]) -> None:
+        self.status.last_fetch_at = self.now()
+        fetched = await self.book.fetch(symbols)
+        self.status.last_fetch_ok = fetched.answered
+        if fetched.answered:
+            self.status.last_fetch_success_at = self.now()
+            self._metrics.last_fetch_success.set(self.now())
+        self.quotes.update(fetched.agreed)
+        if not fetched.agreed:
             return
         try:
-            await self._refresh_onchain(list(quotes))
-        except ChainUnavailable as exc:
+            await self._refresh_onchain(list(fetched.agreed))
+        except FeedUnavailable as exc:
             # Without the on-chain truth every asset would look "initial": push nothing.
-            self.status.chain_error = str(exc)
-            log.error("Price update failed", assets=sorted(quotes), error=str(exc))
+            self._chain_failed(str(exc), sorted(fetched.agreed))
             return
-        due = self._due(quotes)
+        due = self._due(fetched.agreed)
         if due:
-            await self._push(due, quotes)
+            self._hand_over(due)
 
-    async def _fetch(self, symbols: list[str]) -> dict[str, Quote]:
-        now = self._clock()
-        if now < self.status.rate_limited_until:
-            return {}
-        self.status.last_fetch_at = int(now)
-        try:
-            quotes = await self._source.fetch(symbols)
-        except PriceFetchError as exc:
-            self._fetch_failed(exc, now)
-            return {}
-        self.status.last_fetch_ok = True
-        self.status.last_fetch_success_at = int(now)
-        self.status.fetch_error = None
-        self.status.config_error = None
-        self._metrics.fetches.labels(self._source.name, "success").inc()
-        missing = sorted(set(symbols) - set(quotes))
-        if missing:
-            log.warning("Price fetch failed", source=self._source.name, status=None, errorCode=None,
-                        error=f"no usable price for {', '.join(missing)}", assets=missing)
-        self.quotes.update(quotes)
-        return quotes
+    def _chain_failed(self, error: str, assets: list[str]) -> None:
+        self.status.chain_error = error
+        self.status.last_update_ok, self.status.update_error = False, error
+        self._metrics.update_failures.inc()
+        log.error("Price update failed", assets=assets, error=error)
 
-    def _fetch_failed(self, exc: PriceFetchError, now: float) -> None:
-        self.status.last_fetch_ok = False
-        self.status.fetch_error = str(exc)
-        outcome = "config_error" if exc.config_error else "rate_limited" if exc.retry_after else "error"
-        self._metrics.fetches.labels(self._source.name, outcome).inc()
-        if exc.config_error:
-            self.status.config_error = str(exc)
-        if exc.retry_after:
-            self.status.rate_limited_until = now + exc.retry_after
-        log.error("Price fetch failed", source=exc.source, status=exc.status, errorCode=exc.error_code,
-                  error=exc.message, configError=exc.config_error or None)
-
-    def _due(self, quotes: dict[str, Quote]) -> dict[str, tuple[Quote, Decision]]:
-        due: dict[str, tuple[Quote, Decision]] = {}
+    def _due(self, quotes: dict[str, Quote]) -> dict[str, tuple[FeedPrice, Decision]]:
+        due: dict[str, tuple[FeedPrice, Decision]] = {}
         now = self.now()
         for symbol, quote in quotes.items():
+            price = self.feed.to_feed_units(quote.price)
+            if price <= 0:
+                self.status.unpushable[symbol] = "below the feed's resolution"
+                continue
+            self.status.unpushable.pop(symbol, None)
             onchain = self.onchain.get(symbol, OnChainPrice(0, 0))
             if onchain.updated_at and quote.timestamp <= onchain.updated_at:
-                continue  # not observed after the on-chain price: the oracle would skip it (SPEC 5, observedAt)
-            decision = decide(quote.price, onchain.price, onchain.updated_at, now,
+                continue  # not observed after the on-chain price: the feed would not take it (SPEC 5, observedAt)
+            decision = decide(price, onchain.price, onchain.updated_at, now,
                               self._s.price_change_threshold, self._s.price_heartbeat)
-            if decision.change_pct is not None:
-                self._metrics.deviation.labels(symbol).set(float(decision.change_pct))
-            if not decision.due:
-                self.status.pending_jumps.pop(symbol, None)
-                log.info("Price change not significant", asset=symbol, changePct=pct(decision.change_pct),
-                         secondsSinceUpdate=decision.seconds_since_update)
-                continue
-            if decision.reason == "deviation":
-                log.info("Price change", asset=symbol, previousPrice=format_price(onchain.price),
-                         newPrice=format_price(quote.price), changePct=pct(decision.change_pct))
-            if self._passes_jump_guard(quote, onchain.price):
-                due[symbol] = (quote, decision)
+            self._log_decision(symbol, decision, price, onchain.price)
+            if decision.due and self.guard.passes(Quote(symbol, price, quote.timestamp, quote.source), onchain.price):
+                due[symbol] = (FeedPrice(price, quote.timestamp), decision)
         return due
 
-    def _passes_jump_guard(self, quote: Quote, onchain_price: int) -> bool:
-        symbol, price, limit = quote.symbol, quote.price, self._s.max_price_jump
-        if not is_jump(price, onchain_price, limit):
-            self.status.pending_jumps.pop(symbol, None)
-            return True
-        suspect = self.status.pending_jumps.get(symbol)
-        # Only a newer quote confirms: fetching the same quote twice proves nothing.
-        if suspect is not None and quote.timestamp > suspect.timestamp and \
-                jump_confirmed(price, suspect.price, onchain_price, limit):
-            self.status.pending_jumps.pop(symbol, None)
-            log.warning("Price jump confirmed", asset=symbol, previousPrice=format_price(onchain_price),
-                        newPrice=format_price(price))
-            return True
-        if suspect is None or quote.timestamp > suspect.timestamp:
-            self.status.pending_jumps[symbol] = quote
-            log.warning("Price jump held for confirmation", asset=symbol, previousPrice=format_price(onchain_price),
-                        newPrice=format_price(price), maxJumpPct=str(limit))
-        return False
+    def _log_decision(self, symbol: str, decision: Decision, price: int, onchain: int) -> None:
+        if decision.change_pct is not None:
+            self._metrics.deviation.labels(symbol).set(float(decision.change_pct))
+        if not decision.due:
+            self.guard.forget(symbol)
+            log.info("Price change not significant", asset=symbol, changePct=pct(decision.change_pct),
+                     secondsSinceUpdate=decision.seconds_since_update)
+        elif decision.reason == "deviation":
+            log.info("Price change", asset=symbol, previousPrice=self._show(onchain), newPrice=self._show(price),
+                     changePct=pct(decision.change_pct))
 
-    async def _push(self, due: dict[str, tuple[Quote, Decision]], quotes: dict[str, Quote]) -> None:
-        assets = sorted(due)
-        previous = {s: self.onchain.get(s) for s in assets}
-        self.status.last_update_at = self.now()
-        try:
-            result = await self._oracle.push({s: (due[s][0].price, due[s][0].timestamp) for s in assets})
-        except (TxReverted, TxFailed, ChainUnavailable) as exc:
-            # Nothing is marked as pushed, so every asset stays due for the next cycle.
-            self.status.last_update_ok = False
-            self._metrics.update_failures.inc()
-            log.error("Price update failed", assets=assets, error=str(exc))
+    def _hand_over(self, due: dict[str, tuple[FeedPrice, Decision]]) -> None:
+        if self.push is not None and not self.push.task.done():
+            self._newest.update(due)
             return
-        self.status.last_update_ok = True
+        assets = sorted(due)
+        task = asyncio.create_task(self._push(due), name="price-push")
+        self.push = Push(task, time.monotonic(), assets)
+
+    async def _latest(self) -> dict[str, FeedPrice]:
+        return {s: price for s, (price, _) in self._newest.items()}
+
+    async def _push(self, due: dict[str, tuple[FeedPrice, Decision]]) -> None:
+        previous = {s: self.onchain.get(s) for s in due}
+        self.status.last_update_at = self.now()
+        outcome: PushOutcome | None = None
         try:
-            await self._refresh_onchain(assets)
-        except ChainUnavailable:
-            pass
-        reasons = {s: due[s][1].reason for s in assets}
-        for symbol in assets:
-            current = self.onchain.get(symbol)
-            updated_at = current.updated_at if current else self.now()
-            self.onchain[symbol] = OnChainPrice(due[symbol][0].price, updated_at, result.tx_hash)
-            self._metrics.updates.labels(reasons[symbol]).inc()
-            self._metrics.last_update.labels(symbol).set(updated_at)
-        log.info("Price updated on-chain", assets=assets, txHash=result.tx_hash, blockNumber=result.block_number,
-                 gasUsed=result.gas_used, reasons=reasons)
-        if self._notifier:
-            self._notifier.notify([self._update_body(s, previous[s], result.tx_hash) for s in assets])
+            outcome = await self.feed.push({s: price for s, (price, _) in due.items()}, self._latest)
+        except FeedUnavailable as exc:
+            self._chain_failed(str(exc), sorted(due))
+        finally:
+            self._metrics.push_pending.set(0)
+            written = {s for p in outcome.pushed for s in p.prices} if outcome else set()
+            leftover = {s: d for s, d in self._newest.items() if s not in written}
+            self._newest = {}
+        if outcome is not None:
+            self._metrics.replacements.inc(outcome.replaced)
+            self._metrics.cancellations.inc(outcome.cancelled)
+            self._settle(outcome, due, previous)
+        if leftover:  # found due while this push was out and not carried by it: their own push now
+            self.push = Push(asyncio.create_task(self._push(leftover), name="price-push"), time.monotonic(), sorted(leftover))
+
+    def _settle(self, outcome: PushOutcome, due: dict[str, tuple[FeedPrice, Decision]],
+                previous: dict[str, OnChainPrice | None]) -> None:
+        updates: list[dict[str, Any]] = []
+        for pushed in outcome.pushed:
+            reasons: dict[str, str | None] = {}
+            for symbol, price in pushed.prices.items():
+                reasons[symbol] = due[symbol][1].reason if symbol in due else "replacement"
+                self.onchain[symbol] = OnChainPrice(price.price, price.observed_at, pushed.tx_hash)
+                self._metrics.updates.labels(reasons[symbol] or "initial").inc()
+                self._metrics.last_update.labels(symbol).set(price.observed_at)
+                updates.append(self._update_body(symbol, previous.get(symbol), pushed.tx_hash))
+            log.info("Price updated on-chain", assets=sorted(reasons), txHash=pushed.tx_hash, blockNumber=pushed.block_number,
+                     gasUsed=pushed.gas_used, reasons=reasons)
+        real = {s: why for s, why in outcome.failed.items() if not why.startswith("not newer")}
+        self.status.last_update_ok = not real
+        self.status.update_error = next(iter(real.values()), None)
+        if real:
+            self._metrics.update_failures.inc()
+            log.error("Price update failed", assets=sorted(real), error=self.status.update_error)
+        if updates and self._notifier:
+            self._notifier.notify(updates)
 
     def _update_body(self, symbol: str, previous: OnChainPrice | None, tx_hash: str) -> dict[str, Any]:
         current = self.onchain[symbol]
         return {
             "asset": symbol,
-            "price": format_price(current.price),
-            "previousPrice": format_price(previous.price) if previous and previous.price > 0 else None,
+            "price": self._show(current.price),
+            "previousPrice": self._show(previous.price) if previous and previous.price > 0 else None,
             "timestamp": current.updated_at,
             "txHash": tx_hash,
         }
 
+    async def idle(self, timeout: float = 30.0) -> None:
+        """Wait until no push is in flight, the ones that follow it included (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self.push is not None and not self.push.task.done():
+            await asyncio.wait_for(asyncio.shield(self.push.task), max(0.0, deadline - time.monotonic()))
+
+    def pending_for(self) -> float:
+        """Seconds the push in flight has been waiting (0 when none)."""
+        if self.push is None or self.push.task.done():
+            return 0.0
+        waited = time.monotonic() - self.push.started_at
+        self._metrics.push_pending.set(waited)
+        return waited
+
     def forget(self, symbol: str) -> None:
         self.quotes.pop(symbol, None)
         self.onchain.pop(symbol, None)
-        self.status.pending_jumps.pop(symbol, None)
+        self.guard.forget(symbol)
+        self.book.forget(symbol)
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Let a push in flight finish within `grace`; a cancelled one is resolved at the next start."""
+        if self.push is not None and not self.push.task.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self.push.task), grace)
+            except (TimeoutError, asyncio.CancelledError, Exception):
+                self.push.task.cancel()
+
+    def _show(self, price: int) -> str:
+        return format_units(price, self.feed.decimals)

@@ -1,61 +1,127 @@
-"""The price service: its parts wired in one place, its lifecycle, and what the HTTP API asks of it."""
+"""The price service: its parts wired in one place, its lifecycle, and what the HTTP API asks of it.
+
+Triggers of the poll cycle: its schedule (PRICE_POLL_INTERVAL) and an asset being added.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from services.price_service.assets import Asset, AssetNotFound, AssetRegistry
+from services.price_service.feed_records import FeedRecords
+from services.price_service.feeds import FeedMisconfigured, FeedUnavailable, PriceFeed
+from services.price_service.feeds.aztec import AztecFeedConfig, AztecPriceFeed
+from services.price_service.feeds.evm_oracle import EvmFeedConfig, EvmOracleFeed
+from services.price_service.health import Probes, assess
 from services.price_service.keeper import PriceKeeper
 from services.price_service.metrics import PriceMetrics
 from services.price_service.models import Base
 from services.price_service.notifier import EngineNotifier
-from services.price_service.oracle_gateway import ChainUnavailable, OracleGateway
+from services.price_service.quotes import ConsensusRule, QuoteBook
 from services.price_service.settings import PriceServiceSettings
-from services.price_service.sources import PriceSource, Quote, make_source
+from services.price_service.sources import PriceSource, Quote, make_sources
 from shared.db import Database
 from shared.evm.oracle import OnChainPrice
-from shared.health import probe
+from shared.health import CachedProbe
 from shared.logging import get_logger
 from shared.periodic import Periodic
+from shared.protocols import LendingRules, rules_for
+from shared.pxe.client import PxeClient
 from shared.types import normalize_symbol
 
 log = get_logger()
 
 ORACLE_META_KEY = "oracle_address"
+PXE_SEND_TIMEOUT = 600.0
+BALANCE_REFRESH = 15.0  # a real PXE proves a transaction before it answers pxe_sendTx
 
 
 @dataclass(frozen=True)
 class AssetPrice:
     symbol: str
-    quote: Quote | None  # the last fetched quote
-    onchain: OnChainPrice | None  # the oracle's price, as last read or pushed
+    quote: Quote | None  # the last agreed quote
+    onchain: OnChainPrice | None  # the feed's price, as last read or pushed
+    no_price: dict[str, Any] | None  # why the last cycle agreed on no price, if it did not
 
 
 class PriceService:
-    def __init__(self, settings: PriceServiceSettings, *, source: PriceSource | None = None,
+    def __init__(self, settings: PriceServiceSettings, *, sources: Sequence[PriceSource] | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.rules = rules_for(settings.protocol)
         self.metrics = PriceMetrics()
         self.db = Database(settings.database_url)
         self.registry = AssetRegistry(self.db, settings.max_tracked_assets)
-        self.source = source or make_source(settings.cmc_api_key.get_secret_value(), settings.cmc_base_url,
-                                            seed=settings.mock_seed, crash_probability=settings.mock_crash_probability,
-                                            crash_bps=settings.mock_crash_bps)
-        self.oracle = OracleGateway(settings.rpc_url, settings.oracle_address,
-                                    settings.oracle_updater_private_key.get_secret_value())
+        rule = ConsensusRule(settings.required_sources, settings.max_source_spread, settings.source_max_age)
+        self.book = QuoteBook(list(sources) if sources is not None else make_sources(settings), rule, self.metrics, clock)
+        self.feed = self._make_feed()
         self.notifier = EngineNotifier(settings.liquidation_engine_url, settings.api_keys[0], settings.notify_attempts)
-        self.keeper = PriceKeeper(settings, self.registry, self.source, self.oracle, self.notifier, self.metrics, clock)
+        self.keeper = PriceKeeper(settings, self.registry, self.book, self.feed, self.notifier, self.metrics, clock)
         self.loop = Periodic("price-poll", settings.price_poll_interval, self._tick)
+        self._feed_probe = CachedProbe(self.feed.reachable)
         self._ready = False
+        self._balance_at, self._last_balance = float("-inf"), None  # type: tuple[float, int | None]
+        self.feed_error: str | None = None  # a configuration the feed cannot work with
+
+    def _make_feed(self) -> PriceFeed:
+        """The feed the protocol reads (its module's PRICE_FEED): the EVM PriceOracle or the Aztec feed."""
+        s, rules = self.settings, self.rules
+        if rules.PRICE_FEED == "aztec-feed":
+            pxe = PxeClient(s.pxe_url, reads=rules.READS, send_timeout=PXE_SEND_TIMEOUT)
+            records = FeedRecords(self.db)
+            return AztecPriceFeed(pxe, AztecFeedConfig(s.price_feed_address, s.price_feed_admin_secret_key.get_secret_value(),
+                                                       s.asset_token_map, rules.PRICE_DECIMALS, _max_assets(rules)),
+                                  records.load, records.save)
+        config = EvmFeedConfig(s.rpc_url, s.oracle_address, s.oracle_updater_private_key.get_secret_value(),
+                               s.tx_replace_after, s.max_fee_per_gas_gwei, s.rpc_max_lag_blocks,
+                               development=s.environment == "development")
+        return EvmOracleFeed(config, lambda: self.registry.get_meta(ORACLE_META_KEY),
+                             lambda address: self.registry.set_meta(ORACLE_META_KEY, address))
 
     async def start(self) -> None:
         await self.db.create_all(Base.metadata)
         await self.registry.load()
         self.notifier.start()
         self.loop.start()
+
+    async def stop(self) -> None:
+        await self.loop.stop()
+        await self.keeper.stop()
+        await self.notifier.drain(timeout=2.0)
+        await self.notifier.close()
+        await self.book.close()
+        await self.feed.close()
+        await self.db.close()
+
+    # --- the poll loop --------------------------------------------------------------------
+
+    async def _tick(self, _scheduled: bool) -> None:
+        if not self._ready:
+            self._ready = await self._prepare_feed()
+            if not self._ready:
+                return
+        await self.keeper.cycle()
+
+    async def _prepare_feed(self) -> bool:
+        """Find the feed (in development, deploy an oracle), resolve what is pending, read the prices back."""
+        try:
+            await self.feed.prepare()
+            await self.keeper.load_onchain()
+        except FeedMisconfigured as exc:
+            self.feed_error = str(exc)
+            log.error("Price feed misconfigured", error=str(exc))
+            return False
+        except FeedUnavailable as exc:
+            self.keeper.status.chain_error = str(exc)
+            self.metrics.update_failures.inc()
+            log.error("Price update failed", assets=self.registry.symbols(), error=str(exc))
+            return False
+        self.feed_error = None
+        return True
 
     # --- what the HTTP API asks ------------------------------------------------------------
 
@@ -90,79 +156,47 @@ class PriceService:
         unknown = [s for s in wanted if self.registry.get(s) is None]
         if unknown:
             raise AssetNotFound(unknown)
-        return [AssetPrice(s, self.keeper.quotes.get(s), self.keeper.onchain.get(s)) for s in wanted]
+        no_price = self.book.no_price
+        return [AssetPrice(s, self.keeper.quotes.get(s), self.keeper.onchain.get(s),
+                           no_price[s].as_dict() if s in no_price else None) for s in wanted]
 
-    # --- the poll loop --------------------------------------------------------------------
-
-    async def _tick(self, _scheduled: bool) -> None:
-        if not self._ready:
-            self._ready = await self._prepare_chain()
-            if not self._ready:
-                return
-        await self.keeper.cycle()
-
-    async def _prepare_chain(self) -> bool:
-        """Find (or, in development, deploy) the oracle and read its prices back before any push."""
-        try:
-            if not self.oracle.address:
-                self.oracle.address = await self.registry.get_meta(ORACLE_META_KEY) or ""
-            if self.oracle.address and not await self.oracle.has_code():
-                if self.settings.environment != "development" or not await self.oracle.reachable():
-                    raise ChainUnavailable(f"no PriceOracle code at {self.oracle.address}")
-                self.oracle.address = ""
-            if not self.oracle.address:
-                address = await self.oracle.deploy()
-                await self.registry.set_meta(ORACLE_META_KEY, address)
-                log.info("PriceOracle deployed", address=address)
-            await self.keeper.load_onchain()
-            return True
-        except ChainUnavailable as exc:
-            self.keeper.status.chain_error = str(exc)
-            log.error("Price update failed", assets=self.registry.symbols(), error=str(exc))
-            return False
-
-    async def stop(self) -> None:
-        await self.loop.stop()
-        await self.notifier.drain(timeout=2.0)
-        await self.notifier.close()
-        await self.source.close()
-        await self.oracle.close()
-        await self.db.close()
+    @property
+    def price_decimals(self) -> int:
+        return self.feed.decimals
 
     async def health(self) -> tuple[int, dict[str, Any]]:
-        status = self.keeper.status
-        now = int(time.time())
         tracked = len(self.registry.symbols())
-        db_ok = await self.db.ping()
-        chain_ok = await probe(self.oracle.reachable())
-        last_success = status.last_fetch_success_at or status.started_at
-        fetch_stale = tracked > 0 and now - last_success >= self.settings.fetch_stale_after
-        checks = {
-            "database": "ok" if db_ok else "unreachable",
-            "chain": "ok" if chain_ok else "unreachable",
-            "oracle": self.oracle.address or None,
-            "priceSource": self.source.name,
-            "lastFetch": "ok" if status.last_fetch_ok is not False else status.fetch_error,
-            "lastOnChainUpdate": "ok" if status.last_update_ok is not False else "failed",
-            "configError": status.config_error,
-            "pendingJumps": sorted(status.pending_jumps),
-        }
-        if not db_ok or not chain_ok or fetch_stale or status.config_error:
-            state = "unhealthy"
-        elif status.last_fetch_ok is False or status.last_update_ok is False or status.chain_error:
-            state = "degraded"
-        else:
-            state = "healthy"
+        database, feed = await asyncio.gather(self.db.ping(), self._feed_probe())
+        balance = await self._balance()
+        self.metrics.rpc_failovers.set(getattr(self.feed, "failovers", lambda: 0)())
+        config_error = self.feed_error or self.book.config_error
+        state, checks = assess(self.settings, self.keeper, tracked, Probes(database, feed, balance), config_error)
         body = {
             "status": state,
             "service": "price-service",
             "trackedAssets": tracked,
-            "lastFetchAt": status.last_fetch_at,
+            "lastFetchAt": self.keeper.status.last_fetch_at,
             "lastOnChainUpdateAt": self._last_onchain_at(),
             "checks": checks,
         }
         return (503 if state == "unhealthy" else 200), body
 
+    async def _balance(self) -> int | None:
+        """The updater's balance (EVM feeds), read at most every BALANCE_REFRESH seconds."""
+        read = getattr(self.feed, "balance", None)
+        if read is None:
+            return None
+        if time.monotonic() - self._balance_at >= BALANCE_REFRESH:
+            self._balance_at, self._last_balance = time.monotonic(), await read()
+            if self._last_balance is not None:
+                self.metrics.updater_balance.set(self._last_balance / 10**18)
+        return self._last_balance
+
     def _last_onchain_at(self) -> int | None:
         times = [p.updated_at for p in self.keeper.onchain.values() if p.updated_at]
         return max(times) if times else None
+
+
+def _max_assets(rules: LendingRules) -> int:
+    return int(getattr(rules, "MAX_FEED_ASSETS_PER_CALL", 4))
+

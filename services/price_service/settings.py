@@ -66,6 +66,12 @@ class PriceServiceSettings(ServiceSettings):
     price_feed_address: str = ""
     price_feed_admin_secret_key: SecretStr = SecretStr("")
     asset_tokens: str = ""
+    # Transactions that cannot get stuck, RPC failover, the updater's balance, the watchdog (issue 15).
+    tx_replace_after: float = Field(30, gt=0)
+    max_fee_per_gas_gwei: int = Field(500, ge=1)
+    min_updater_balance: Decimal = Field(Decimal("0.05"), ge=0)
+    rpc_max_lag_blocks: int = Field(5, ge=0)
+    watchdog_timeout: float = Field(600, gt=0)
     min_sources: int | None = Field(None, ge=1)
     max_source_spread: Decimal = Field(Decimal("2"), gt=0, le=100)
     source_max_age: float = Field(300, gt=0)

@@ -70,9 +70,11 @@ class PxeClient(JsonRpc):
     `reads` says where the protocol's contracts put what the monitor reads (shared.protocols).
     """
 
-    def __init__(self, url: str, *, reads: ReadShapes = reference.READS, **transport: Any) -> None:
+    def __init__(self, url: str, *, reads: ReadShapes = reference.READS, send_timeout: float | None = None,
+                 **transport: Any) -> None:
         super().__init__(url, **transport)
         self.reads = reads
+        self.send_timeout = send_timeout  # None: the client's timeout; a real PXE proves before it answers
 
     async def status(self) -> bool:
         """GET /status answers OK; never raises."""
@@ -128,7 +130,8 @@ class PxeClient(JsonRpc):
 
     async def send_tx(self, calls: list[Call], authwits: list[dict], from_: str) -> str:
         """Submits a transaction; never retried (a lost answer is resolved from the receipt)."""
-        return _tx_hash(await self.call("pxe_sendTx", _send_params(calls, authwits, from_), retry=False))
+        return _tx_hash(await self.call("pxe_sendTx", _send_params(calls, authwits, from_), retry=False,
+                                        timeout=self.send_timeout))
 
     async def create_authwits(self, from_: str, intents: list[tuple[str, Call]]) -> list[dict | PxeError]:
         """One authwit per (caller, call), in one batch; a PxeError in place of each that failed."""
@@ -136,8 +139,9 @@ class PxeClient(JsonRpc):
 
     async def send_txs(self, txs: list[tuple[list[Call], list[dict]]], from_: str) -> list[str | PxeError]:
         """Several transactions in one batch; never retried. Per transaction its hash or its PxeError."""
-        answers = await self.call_many([("pxe_sendTx", _send_params(calls, authwits, from_)) for calls, authwits in txs])
-        return [a if isinstance(a, PxeError) else _tx_hash(a) for a in answers]
+        answers = await self.call_many([("pxe_sendTx", _send_params(calls, authwits, from_)) for calls, authwits in txs],
+                                       timeout=self.send_timeout)
+        return [_settled_hash(a) for a in answers]
 
     async def get_tx_receipt(self, tx_hash: str) -> TxReceipt:
         result = await self.call("node_getTxReceipt", [to_field(tx_hash)])
@@ -226,5 +230,18 @@ def _send_params(calls: list[Call], authwits: list[dict], from_: str) -> list[An
 
 
 def _tx_hash(result: Any) -> str:
-    return to_field(str(result.get("txHash") if isinstance(result, dict) else result))
+    """The hash a send answered; PxeError when it is not a field element (the send may still have run)."""
+    try:
+        return to_field(str(result.get("txHash") if isinstance(result, dict) else result))
+    except ValueError:
+        raise PxeError("PXE answered pxe_sendTx with a malformed transaction hash") from None
+
+
+def _settled_hash(answer: Any) -> str | PxeError:
+    if isinstance(answer, PxeError):
+        return answer
+    try:
+        return _tx_hash(answer)
+    except PxeError as exc:
+        return exc
 

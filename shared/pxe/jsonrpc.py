@@ -80,19 +80,21 @@ class JsonRpc:
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
-    async def call(self, method: str, params: list, *, retry: bool = True) -> Any:
-        """A raw JSON-RPC call; retried on PxeUnreachable only, and only when `retry`."""
+    async def call(self, method: str, params: list, *, retry: bool = True, timeout: float | None = None) -> Any:
+        """A raw JSON-RPC call; retried on PxeUnreachable only, and only when `retry`. `timeout` overrides
+        the client's for this call (a send through a real PXE waits for client-side proving)."""
         try:
-            return await retry_call(lambda: self._call_once(method, params), attempts=self.read_attempts if retry else 1,
+            return await retry_call(lambda: self._call_once(method, params, timeout), attempts=self.read_attempts if retry else 1,
                                     backoff=self.backoff, retry_on=(PxeUnreachable,))
         except RetriesExhausted as exc:
             raise exc.last from None  # type: ignore[misc]
 
-    async def _call_once(self, method: str, params: list) -> Any:
+    async def _call_once(self, method: str, params: list, timeout: float | None = None) -> Any:
         request_id = next(self._ids)
         payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
-            response = await self._http.post(f"{self.url}/", json=payload)
+            response = await self._http.post(f"{self.url}/", json=payload, **extra)
         except httpx.TimeoutException:
             raise PxeUnreachable(f"PXE timed out on {method}") from None
         except httpx.HTTPError as exc:
@@ -109,7 +111,7 @@ class JsonRpc:
             raise rpc_error(body["error"], method)
         return body["result"]
 
-    async def call_many(self, requests: list[tuple[str, list]]) -> list[Any]:
+    async def call_many(self, requests: list[tuple[str, list]], *, timeout: float | None = None) -> list[Any]:
         """Several calls in one JSON-RPC 2.0 batch: per call its result, or the PxeError it raised.
 
         Never retried: a batch may carry sends. A PXE that refuses batches (it answers the array
@@ -119,18 +121,19 @@ class JsonRpc:
         if not requests:
             return []
         if self._batches_supported is not False:
-            answers = await self._batch_once(requests)
+            answers = await self._batch_once(requests, timeout)
             self._batches_supported = answers is not None
             if answers is not None:
                 return answers
-        return list(await asyncio.gather(*(_settled(self._call_once(m, p)) for m, p in requests)))
+        return list(await asyncio.gather(*(_settled(self._call_once(m, p, timeout)) for m, p in requests)))
 
-    async def _batch_once(self, requests: list[tuple[str, list]]) -> list[Any] | None:
+    async def _batch_once(self, requests: list[tuple[str, list]], timeout: float | None = None) -> list[Any] | None:
         ids = [next(self._ids) for _ in requests]
         payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, requests, strict=True)]
         methods = ",".join(sorted({m for m, _ in requests}))
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
-            response = await self._http.post(f"{self.url}/", json=payload)
+            response = await self._http.post(f"{self.url}/", json=payload, **extra)
             body = json.loads(response.content, parse_float=Decimal)
         except httpx.TimeoutException:
             raise PxeUnreachable(f"PXE timed out on a batch of {methods}") from None

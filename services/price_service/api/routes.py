@@ -22,7 +22,7 @@ from services.price_service.assets import Asset, AssetExists, AssetLimitReached,
 from services.price_service.service import AssetPrice
 from shared.auth import protected_router
 from shared.errors import error_responses
-from shared.units import format_price
+from shared.units import format_price, format_units
 
 router = APIRouter()
 protected = protected_router()
@@ -32,15 +32,16 @@ def asset_out(asset: Asset) -> AssetOut:
     return AssetOut(symbol=asset.symbol, name=asset.name, addedAt=asset.added_at)
 
 
-def price_out(item: AssetPrice) -> PriceOut:
+def price_out(item: AssetPrice, feed_decimals: int) -> PriceOut:
     quote, onchain = item.quote, item.onchain
     return PriceOut(
         asset=item.symbol,
         price=format_price(quote.price) if quote else None,
         timestamp=quote.timestamp if quote else None,
         source=quote.source if quote else None,
-        onChain=OnChainOut(price=format_price(onchain.price), updatedAt=onchain.updated_at, txHash=onchain.tx_hash)
-        if onchain and onchain.price > 0 else None,
+        onChain=OnChainOut(price=format_units(onchain.price, feed_decimals), updatedAt=onchain.updated_at,
+                           txHash=onchain.tx_hash) if onchain and onchain.price > 0 else None,
+        noPrice=item.no_price,
     )
 
 
@@ -78,7 +79,7 @@ async def remove_asset(symbol: str, svc: PriceServiceDep) -> AssetOut:
 
 @router.get("/prices", response_model=PriceList)
 async def list_prices(svc: PriceServiceDep) -> PriceList:
-    return PriceList(prices=[price_out(p) for p in svc.prices()], timestamp=int(time.time()))
+    return PriceList(prices=[price_out(p, svc.price_decimals) for p in svc.prices()], timestamp=int(time.time()))
 
 
 @router.post("/prices", response_model=PriceList, responses=error_responses(400, 404, 413, 422))
@@ -87,4 +88,4 @@ async def query_prices(body: PriceQuery, svc: PriceServiceDep) -> PriceList:
         found = svc.prices(list(dict.fromkeys(body.assets)))
     except AssetNotFound as exc:
         raise HTTPException(404, f"Asset not tracked: {', '.join(exc.args[0])}") from None
-    return PriceList(prices=[price_out(p) for p in found], timestamp=int(time.time()))
+    return PriceList(prices=[price_out(p, svc.price_decimals) for p in found], timestamp=int(time.time()))

@@ -38,10 +38,11 @@ class OnChainOut(BaseModel):
 
 class PriceOut(BaseModel):
     asset: str
-    price: DecimalString | None
-    timestamp: int | None
-    source: str | None
+    price: DecimalString | None = Field(description="the last agreed price (median of the sources that agree)")
+    timestamp: int | None = Field(description="when the sources observed it")
+    source: str | None = Field(description="the one source it came from, or 'consensus'")
     onChain: OnChainOut | None
+    noPrice: dict[str, Any] | None = Field(None, description="why the last cycle agreed on no price, when it did not")
 
 
 class PriceList(BaseModel):

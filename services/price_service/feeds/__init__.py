@@ -25,7 +25,7 @@ class Pushed:
     tx_hash: str
     block_number: int | None
     gas_used: int | None
-    assets: tuple[str, ...]
+    prices: dict[str, FeedPrice]  # what the mined transaction wrote
 
 
 @dataclass

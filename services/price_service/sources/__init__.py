@@ -2,15 +2,12 @@
 
 `make_sources(settings)` builds the ones PRICE_SOURCES names; `fetch_all` asks them together;
 `services.price_service.consensus.combine` turns their quotes into one price per asset.
-`make_source` (one source, CMC or mock) stays for callers of the first release.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-from pydantic import SecretStr
 
 from services.price_service.sources.base import PriceFetchError, PriceSource, Quote, format_price_units, to_price_units
 from services.price_service.sources.cmc import DEFAULT_BASE_URL, CoinMarketCapSource
@@ -35,28 +32,9 @@ __all__ = [
     "Quote",
     "fetch_all",
     "format_price_units",
-    "make_source",
     "make_sources",
     "to_price_units",
 ]
-
-MOCK_KEY = "mock"
-
-
-def make_source(
-    cmc_api_key: str | SecretStr | None,
-    cmc_base_url: str = DEFAULT_BASE_URL,
-    *,
-    seed: int = 42,
-    crash_probability: float = 0.0,
-    crash_bps: int = 2500,
-) -> PriceSource:
-    key = cmc_api_key.get_secret_value() if isinstance(cmc_api_key, SecretStr) else (cmc_api_key or "")
-    key = key.strip()
-    if not key or key.lower() == MOCK_KEY:
-        return MockPriceSource(seed=seed, crash_probability=crash_probability, crash_bps=crash_bps)
-    return CoinMarketCapSource(key, cmc_base_url or DEFAULT_BASE_URL)
-
 
 def make_sources(settings: PriceServiceSettings) -> list[PriceSource]:
     """One source per name in `settings.source_names`, in that order (validated at start)."""

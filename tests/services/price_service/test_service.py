@@ -85,13 +85,19 @@ def settings_for(rpc_url: str, oracle: str, updater_key: str, engine_url: str, *
     return load_settings(PriceServiceSettings, **env)
 
 
+async def settle(service: PriceService) -> None:
+    """One poll cycle, and the on-chain update it started (pushes run beside the polls)."""
+    await service.loop.run_now()
+    await service.keeper.idle()
+
+
 @asynccontextmanager
 async def running(settings: PriceServiceSettings) -> AsyncIterator[tuple[httpx.AsyncClient, PriceService]]:
     configure_logging("price-service")
     service = PriceService(settings)
     app = create_app(settings, service)
     async with app.router.lifespan_context(app):
-        await service.loop.run_now()  # the start-up cycle has run or is waiting on the lock
+        await settle(service)  # the start-up cycle has run or is waiting on the lock
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://price") as client:
             yield client, service
@@ -117,7 +123,7 @@ async def test_prices_go_on_chain_and_the_engine_is_notified(local_chain, oracle
     async with running(settings) as (client, service):
         for body in ({"symbol": "btc", "name": "Bitcoin"}, {"symbol": "ETH"}):
             assert (await client.post("/assets", json=body, headers=AUTH)).status_code == 201
-        await service.loop.run_now()
+        await settle(service)
 
         assert (await read_onchain(local_chain.url, oracle_address, "BTC"))[0] == 9700050000000
         eth_price, eth_time = await read_onchain(local_chain.url, oracle_address, "ETH")
@@ -140,11 +146,11 @@ async def test_prices_go_on_chain_and_the_engine_is_notified(local_chain, oracle
 
         # 0.3 % is below the threshold: nothing is sent.
         cmc.quote("BTC", "97291.5015")
-        await service.loop.run_now()
+        await settle(service)
         assert (await read_onchain(local_chain.url, oracle_address, "BTC"))[0] == 9700050000000
         # 0.6 % is above it: BTC alone goes on-chain.
         cmc.quote("BTC", "97582.503")
-        await service.loop.run_now()
+        await settle(service)
         assert (await read_onchain(local_chain.url, oracle_address, "BTC"))[0] == 9758250300000
         second = (await engine.wait_for(sent_before + 1))[sent_before].body["updates"]
         assert [u["asset"] for u in second] == ["BTC"] and second[0]["previousPrice"] == "97000.5"
@@ -164,14 +170,14 @@ async def test_restart_keeps_assets_and_sends_no_redundant_update(local_chain, o
     cmc.prices = {"SOL": "150.25"}
     async with running(settings) as (client, service):
         await client.post("/assets", json={"symbol": "SOL", "name": "Solana"}, headers=AUTH)
-        await service.loop.run_now()
+        await settle(service)
     before = await read_onchain(local_chain.url, oracle_address, "SOL")
     capsys.readouterr()
 
     async with running(settings) as (client, service):
         assets = (await client.get("/assets")).json()
         assert assets["count"] == 1 and assets["assets"][0]["symbol"] == "SOL" and assets["assets"][0]["name"] == "Solana"
-        await service.loop.run_now()
+        await settle(service)
         price = (await client.post("/prices", json={"assets": ["sol"]})).json()["prices"][0]
         assert price["onChain"]["updatedAt"] == before[1] and price["onChain"]["txHash"]
     assert await read_onchain(local_chain.url, oracle_address, "SOL") == before
@@ -184,17 +190,17 @@ async def test_a_single_bad_quote_never_reaches_the_chain(local_chain, oracle_ad
     cmc.prices = {"BTC": "100000"}
     async with running(settings) as (client, service):
         await client.post("/assets", json={"symbol": "BTC"}, headers=AUTH)
-        await service.loop.run_now()
+        await settle(service)
         cmc.quote("BTC", "30000")  # -70 %: held
-        await service.loop.run_now()
+        await settle(service)
         assert (await read_onchain(local_chain.url, oracle_address, "BTC"))[0] == 100000 * 10**8
         cmc.quote("BTC", "99900")  # the bad quote was alone: discarded
-        await service.loop.run_now()
+        await settle(service)
         cmc.quote("BTC", "31000")  # held again ...
-        await service.loop.run_now()
+        await settle(service)
         assert (await read_onchain(local_chain.url, oracle_address, "BTC"))[0] == 100000 * 10**8
         cmc.quote("BTC", "30500")  # ... and confirmed by the next poll
-        await service.loop.run_now()
+        await settle(service)
         assert (await read_onchain(local_chain.url, oracle_address, "BTC"))[0] == 30500 * 10**8
     out = capsys.readouterr().out
     assert len(events(out, "Price jump held for confirmation")) == 2
@@ -206,8 +212,8 @@ async def test_failed_transaction_keeps_assets_due(local_chain, oracle_address, 
     cmc.prices = {"ETH": "3000"}
     async with running(settings) as (client, service):
         await client.post("/assets", json={"symbol": "ETH"}, headers=AUTH)
-        await service.loop.run_now()
-        await service.loop.run_now()
+        await settle(service)
+        await settle(service)
         failures = events(capsys.readouterr().out, "Price update failed")
         # Two cycles or more (adding the asset wakes the loop too), each one trying ETH again.
         assert len(failures) >= 2 and all(f["assets"] == ["ETH"] and "Not updater" in f["error"] for f in failures)
@@ -215,7 +221,7 @@ async def test_failed_transaction_keeps_assets_due(local_chain, oracle_address, 
         assert health.status_code == 200 and health.json()["status"] == "degraded"
 
         await set_updater(local_chain, oracle_address, local_chain.keys[2])
-        await service.loop.run_now()
+        await settle(service)
         assert (await read_onchain(local_chain.url, oracle_address, "ETH"))[0] == 3000 * 10**8
         assert (await client.get("/health")).json()["status"] == "healthy"
         metrics = (await client.get("/metrics")).text
@@ -279,7 +285,7 @@ async def test_unreachable_chain_is_unhealthy_and_pushes_nothing(cmc, engine, ca
     cmc.prices = {"BTC": "97000"}
     async with running(settings) as (client, service):
         await client.post("/assets", json={"symbol": "BTC"}, headers=AUTH)
-        await service.loop.run_now()
+        await settle(service)
         health = await client.get("/health")
         assert health.status_code == 503 and health.json()["status"] == "unhealthy"
         assert health.json()["checks"]["chain"] == "unreachable"

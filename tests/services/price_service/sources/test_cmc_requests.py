@@ -5,11 +5,8 @@ from __future__ import annotations
 import httpx
 import respx
 
-from services.price_service.sources import CoinMarketCapSource, make_source
-from services.price_service.sources.mock import MockPriceSource
 from tests.services.price_service.sources.cmc_answers import (
     API_KEY,
-    BASE_URL,
     BTC,
     ETH,
     QUOTES_URL,
@@ -72,9 +69,3 @@ async def test_a_client_we_were_given_is_left_open() -> None:
         assert not client.is_closed
 
 
-async def test_make_source_picks_mock_for_empty_or_mock_key() -> None:
-    assert isinstance(make_source("", BASE_URL), MockPriceSource)
-    assert isinstance(make_source(" MoCk ", BASE_URL), MockPriceSource)
-    real = make_source(API_KEY, BASE_URL)
-    assert isinstance(real, CoinMarketCapSource)
-    await real.close()

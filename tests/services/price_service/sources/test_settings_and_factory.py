@@ -18,7 +18,6 @@ from services.price_service.sources import (
     PriceFetchError,
     Quote,
     fetch_all,
-    make_source,
     make_sources,
 )
 from services.price_service.sources.coingecko import DEMO_BASE_URL
@@ -199,9 +198,11 @@ def test_make_sources_defaults_to_the_mock_alone() -> None:
     assert len(sources) == 1 and isinstance(sources[0], MockPriceSource)
 
 
-async def test_make_source_still_works_for_first_release_callers() -> None:
-    assert isinstance(make_source(""), MockPriceSource)
-    real = make_source(CMC_KEY)
+async def test_the_first_release_meaning_of_cmc_api_key_is_kept() -> None:
+    for key in ("", " MoCk "):
+        [mock] = make_sources(load(CMC_API_KEY=key))
+        assert isinstance(mock, MockPriceSource)
+    [real] = make_sources(load(CMC_API_KEY=CMC_KEY))
     assert isinstance(real, CoinMarketCapSource)
     await real.close()
 

@@ -1,0 +1,64 @@
+"""What GET /health says about the price service, and why (SPEC section 3, issues 10 and 15).
+
+unhealthy (503): the database is gone, the feed is unreachable, no fetch succeeded for FETCH_STALE_AFTER
+while assets are tracked, a configuration error, or no poll cycle completed for WATCHDOG_TIMEOUT
+(a silent hang). degraded: the last fetch failed or is older than twice the poll interval, the last
+on-chain update failed, an update has been pending too long, sources disagree on an asset, or the
+updater's balance is below MIN_UPDATER_BALANCE.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from services.price_service.keeper import PriceKeeper
+from services.price_service.settings import PriceServiceSettings
+
+WEI_PER_ETHER = Decimal(10**18)
+
+
+@dataclass(frozen=True)
+class Probes:
+    database: bool
+    feed: bool
+    balance_wei: int | None  # None: not an EVM feed, or unknown
+
+
+def assess(settings: PriceServiceSettings, keeper: PriceKeeper, tracked: int, probes: Probes,
+           config_error: str | None) -> tuple[str, dict[str, Any]]:
+    """The status and the checks behind it."""
+    now = time.time()
+    status = keeper.status
+    last_success = status.last_fetch_success_at or status.started_at
+    cycle_age = time.monotonic() - status.last_cycle_at if status.last_cycle_at else now - status.started_at
+    pending = keeper.pending_for()
+    pending_limit = max(2 * settings.tx_replace_after, 2 * settings.price_poll_interval)
+    low_balance = probes.balance_wei is not None and \
+        Decimal(probes.balance_wei) < settings.min_updater_balance * WEI_PER_ETHER
+    disagreeing = {s: n.reason.value for s, n in keeper.book.no_price.items()}
+    checks: dict[str, Any] = {
+        "database": "ok" if probes.database else "unreachable",
+        "chain": "ok" if probes.feed else "unreachable",
+        "feed": keeper.feed.address or None,
+        "rpcEndpoint": getattr(keeper.feed, "endpoint", None),
+        "priceSources": {name: s.error or "ok" for name, s in keeper.book.status.items()},
+        "lastFetch": "ok" if status.last_fetch_ok is not False else "failed",
+        "lastFetchAgeSeconds": int(now - status.last_fetch_at) if status.last_fetch_at else None,
+        "lastOnChainUpdate": "ok" if status.last_update_ok is not False else status.update_error or "failed",
+        "pendingUpdate": {"assets": keeper.push.assets, "seconds": round(pending)} if pending else None,
+        "noAgreedPrice": disagreeing,
+        "unpushable": dict(status.unpushable),
+        "updaterBalanceEther": str(Decimal(probes.balance_wei) / WEI_PER_ETHER) if probes.balance_wei is not None else None,
+        "lastCycleSecondsAgo": round(cycle_age),
+        "configError": config_error,
+        "pendingJumps": sorted(keeper.guard.pending),
+    }
+    unhealthy = (not probes.database or not probes.feed or config_error is not None or cycle_age > settings.watchdog_timeout
+                 or (tracked > 0 and now - last_success >= settings.fetch_stale_after))
+    fetch_old = tracked > 0 and status.last_fetch_at is not None and now - status.last_fetch_at > 2 * settings.price_poll_interval
+    degraded = (status.last_fetch_ok is False or fetch_old or status.last_update_ok is False or status.chain_error is not None
+                or pending > pending_limit or bool(disagreeing) or low_balance)
+    return ("unhealthy" if unhealthy else "degraded" if degraded else "healthy"), checks
