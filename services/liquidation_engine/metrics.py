@@ -26,3 +26,5 @@ class EngineMetrics(Metrics):
         self.swapped_price_skips = self.counter(
             "swapped_price_check_skips_total",
             "Liquidations not sent because the pool's swapped on-chain price check would revert (nocom-v1)")
+        self.pxe_up = self.gauge("pxe_up", "1 when the PXE answered the last health probe, else 0")
+        self.monitor_up = self.gauge("note_monitor_up", "1 when the note monitor answered the last health probe, else 0")

@@ -163,6 +163,8 @@ class LiquidationEngine:
         found, pxe_ok, monitor_ok, oracle_ok = await asyncio.gather(
             self._counts(), self._pxe_probe(), self._monitor_probe(), self._oracle_probe())
         oracle_error = self.checker.prices_error or (None if oracle_ok else self._oracle_error)
+        self.metrics.pxe_up.set(1 if pxe_ok else 0)
+        self.metrics.monitor_up.set(1 if monitor_ok else 0)
         if found is None:
             state = "unhealthy"
         elif not pxe_ok or not monitor_ok or oracle_error:
