@@ -194,8 +194,8 @@ class PriceKeeper:
             self._chain_failed(str(exc), sorted(due))
         finally:
             self._metrics.push_pending.set(0)
-            written = {s for p in outcome.pushed for s in p.prices} if outcome else set()
-            leftover = {s: d for s, d in self._newest.items() if s not in written}
+            written = {s: price for p in outcome.pushed for s, price in p.prices.items()} if outcome else {}
+            leftover = {s: d for s, d in self._newest.items() if written.get(s) != d[0]}
             self._newest = {}
         if outcome is not None:
             self._metrics.replacements.inc(outcome.replaced)

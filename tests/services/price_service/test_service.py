@@ -3,118 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from decimal import Decimal
-from typing import Any
 
-import httpx
-import pytest
-import respx
-
-from services.price_service.app import create_app
-from services.price_service.service import PriceService
-from services.price_service.settings import PriceServiceSettings
 from shared.evm.chain import Chain
-from shared.evm.oracle import PriceOracle
-from shared.logging import configure_logging
-from shared.settings import load_settings
 from tests.conftest import TEST_API_KEY
-from tests.fixtures.recorder import Recorder, recording_server
-
-CMC = "https://cmc.test"
-CMC_KEY = "cmc-test-key-5d41402abc4b2a76b9719d911017c592"
-AUTH = {"X-API-Key": TEST_API_KEY}
-QUOTES_START = int(time.time()) - 60
-
-
-def cmc_body(prices: dict[str, str], minute: int = 0) -> dict[str, Any]:
-    # Recent, as a live quote is: the oracle stores the source's observation time (SPEC 5), and the
-    # heartbeat counts from it. Each new quote is a second later (`minute` counts quotes).
-    updated = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(QUOTES_START + minute))
-    return {
-        "status": {"timestamp": "2026-11-25T09:00:00.000Z", "error_code": 0, "error_message": None,
-                   "elapsed": 12, "credit_count": 1, "notice": None},
-        "data": {
-            symbol: [{"id": i + 1, "name": symbol, "symbol": symbol, "slug": symbol.lower(), "is_active": 1,
-                      "cmc_rank": i + 1, "last_updated": updated,
-                      "quote": {"USD": {"price": Decimal(price), "last_updated": updated}}}]
-            for i, (symbol, price) in enumerate(prices.items())
-        },
-    }
-
-
-class Cmc:
-    """The CoinMarketCap API as the test controls it."""
-
-    def __init__(self, router: respx.MockRouter) -> None:
-        self.prices: dict[str, str] = {}
-        self.minute = 0  # CoinMarketCap's last_updated: a new quote has a newer one
-        self.route = router.get(f"{CMC}/v2/cryptocurrency/quotes/latest").mock(side_effect=self._answer)
-
-    def quote(self, symbol: str, price: str) -> None:
-        self.prices[symbol] = price
-        self.minute += 1
-
-    def _answer(self, request: httpx.Request) -> httpx.Response:
-        wanted = request.url.params["symbol"].split(",")
-        body = cmc_body({s: self.prices[s] for s in wanted if s in self.prices}, self.minute)
-        return httpx.Response(200, content=json.dumps(body, default=str).encode(),
-                              headers={"content-type": "application/json"})
-
-
-@pytest.fixture
-async def cmc() -> AsyncIterator[Cmc]:
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()
-        yield Cmc(router)
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Recorder]:
-    async with recording_server(TEST_API_KEY) as recorder:
-        yield recorder
-
-
-def settings_for(rpc_url: str, oracle: str, updater_key: str, engine_url: str, **extra: Any) -> PriceServiceSettings:
-    env = dict(liquidation_api_key=TEST_API_KEY, cmc_api_key=CMC_KEY, cmc_base_url=CMC, rpc_url=rpc_url,
-               oracle_address=oracle, oracle_updater_private_key=updater_key, liquidation_engine_url=engine_url,
-               price_poll_interval=3600, database_url="sqlite+aiosqlite:///./data/price.db", notify_attempts=2)
-    env.update(extra)
-    return load_settings(PriceServiceSettings, **env)
-
-
-async def settle(service: PriceService) -> None:
-    """One poll cycle, and the on-chain update it started (pushes run beside the polls)."""
-    await service.loop.run_now()
-    await service.keeper.idle()
-
-
-@asynccontextmanager
-async def running(settings: PriceServiceSettings) -> AsyncIterator[tuple[httpx.AsyncClient, PriceService]]:
-    configure_logging("price-service")
-    service = PriceService(settings)
-    app = create_app(settings, service)
-    async with app.router.lifespan_context(app):
-        await settle(service)  # the start-up cycle has run or is waiting on the lock
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://price") as client:
-            yield client, service
-
-
-async def read_onchain(rpc_url: str, oracle: str, symbol: str) -> tuple[int, int]:
-    chain = await Chain.connect(rpc_url)
-    try:
-        price = await PriceOracle(chain, oracle).get_price(symbol)
-        return price.price, price.updated_at
-    finally:
-        await chain.close()
-
-
-def events(out: str, name: str) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("event") == name]
+from tests.services.price_service.service_harness import (
+    AUTH,
+    CMC_KEY,
+    events,
+    read_onchain,
+    running,
+    settings_for,
+    settle,
+)
 
 
 async def test_prices_go_on_chain_and_the_engine_is_notified(local_chain, oracle_address, cmc, engine, capsys) -> None:  # type: ignore[no-untyped-def]
