@@ -21,6 +21,9 @@ from devnet.pxe.transactions import Transactions
 from shared.pxe.fields import symbol_to_field, to_field
 
 ESCROW_CLASS_ID = "escrow"
+ESCROW_UTILITIES = frozenset({"sync_private_state", "get_config"})
+POOL_UTILITIES = frozenset({"get_config", "get_collateral_and_debt"})
+TOKEN_UTILITIES = frozenset({"get_symbol", "balance_of_private"})
 
 
 class DevPxeState(Transactions):
@@ -123,6 +126,18 @@ class DevPxeState(Transactions):
         if to in self.tokens:
             return self._token_utility(function, args, self.tokens[to])
         raise ExecutionError(f"No contract instance found for address {to}")
+
+    def simulate_view(self, function: str, args: list[int], to: str) -> list[int]:
+        """pxe_simulateView: the reference contracts (SPEC section 6) have no public #[view] function, so
+        this answers what a gateway answers for them: a utility function is named as one, others are unknown."""
+        kinds = ((self.escrows, ESCROW_UTILITIES), (self.pools, POOL_UTILITIES), (self.tokens, TOKEN_UTILITIES))
+        utilities = next((names for table, names in kinds if to in table), None)
+        if utilities is None:
+            raise ExecutionError(f"No contract instance found for address {to}")
+        if function in utilities:
+            raise InvalidInput(f"{function} is a utility function; pxe_simulateView runs public #[view] functions "
+                               "(utility functions: pxe_simulateUtility)")
+        raise ExecutionError(f"Unknown function {function}")
 
     def _escrow_utility(self, function: str, args: list[int], escrow: Escrow) -> list[int]:
         if function == "sync_private_state":
