@@ -68,6 +68,11 @@ class OverlaySet(MutableSet[AuthwitIntent]):
         self.added.discard(value)
 
 
+def authwit_request_hash(intent: AuthwitIntent) -> str:
+    """The hash an account signs for an intent (a stand-in for Aztec's authwit message hash)."""
+    return derive_field("authwit-request", intent.on_behalf_of, intent.caller, intent.name, intent.to, *intent.args)
+
+
 @dataclass
 class EscrowKeys:
     secret_key: str
@@ -119,7 +124,7 @@ class PxeCore:
     def create_authwit(self, on_behalf_of: str, caller: str, call: ContractCall) -> dict[str, Any]:
         secret_key = self.require_account(on_behalf_of)
         intent = AuthwitIntent(on_behalf_of, caller, call.name, call.to, call.args)
-        request_hash = derive_field("authwit-request", on_behalf_of, caller, call.name, call.to, *call.args)
+        request_hash = authwit_request_hash(intent)
         witness = derive_field("authwit-signature", secret_key, request_hash)
         self.authwits[request_hash] = (intent, witness)
         return {"requestHash": request_hash, "witness": [witness]}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from devnet.pxe import nocom_contracts as noir
-from devnet.pxe.derivation import derive_field
+from devnet.pxe.core import authwit_request_hash
 from devnet.pxe.nocom_contracts import NoirAbort, add, require, sub
 from devnet.pxe.nocom_world import TxScratch, address_field
 from devnet.pxe.protocol import AuthwitIntent, CollateralNote, LoanNote
@@ -115,8 +115,7 @@ def _validate_from_private(ctx: CallContext, token_address: str, function: str, 
         return
     intent = AuthwitIntent(from_, msg_sender, function, token_address, args)
     if intent not in ctx.authwits:
-        message_hash = derive_field("authwit-request", from_, msg_sender, function, token_address, *args)
-        raise NoirAbort(f"Unknown auth witness for message hash {message_hash}")
+        raise NoirAbort(f"Unknown auth witness for message hash {authwit_request_hash(intent)}")
     require(intent not in ctx.scratch.consumed, AUTHWIT_USED)
     ctx.scratch.consumed.add(intent)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from devnet.pxe.core import OverlaySet
-from devnet.pxe.protocol import CollateralNote, LoanNote
+from devnet.pxe.protocol import AuthwitIntent, CollateralNote, LoanNote
 
 FIELD_STRING_BYTES = 31  # a FieldCompressedString holds str<31>
 
@@ -172,7 +172,7 @@ class TxScratch:
     def escrow(self, address: str) -> NocomEscrow:
         return _touch(self.escrows, self.world.escrows, address, NocomEscrow.clone)
 
-    def commit(self, consumed: set) -> None:  # type: ignore[type-arg]
+    def commit(self, consumed: set[AuthwitIntent]) -> None:
         self.world.tokens.update(self.tokens)
         self.world.feeds.update(self.feeds)
         self.world.pools.update(self.pools)
