@@ -167,3 +167,17 @@ async def test_an_escrow_whose_keys_the_pxe_lacks_cannot_be_liquidated() -> None
         m.admin.mint(m.debt, m.liquidator, 5_000 * UNIT)
         with pytest.raises(PxeReverted, match="register the escrow with its secret key"):
             await m.liquidate(escrow, 3_500 * UNIT, ZEC, USD)
+
+
+async def test_the_swap_accepts_a_dishonest_assertion_that_takes_a_healthy_positions_collateral() -> None:
+    # The contract's acceptance set, reproduced (never the engine's behaviour): with feed ZEC $500 and
+    # USDC $1, asserting ZEC at $1 and USDC at $500 passes the swapped public check (500 >= 500, 1 <= 1),
+    # makes a healthy position look under water, and prices the seizure 500 times in the liquidator's favour.
+    async with nocom_market(collateral=("ZEC", 500 * USD)) as m:
+        escrow = m.escrow(20 * UNIT, 7_000 * UNIT)
+        assert m.admin.utility("get_health_factor", [escrow, EPOCH + 1, 500 * USD, USD], m.pool)[1] > 100_000  # healthy
+        m.admin.mint(m.debt, m.liquidator, UNIT)
+        repay = 36_363_636_363_636_363  # 0.036 USDC
+        assert await m.mined(await m.liquidate(escrow, repay, USD, 500 * USD)) == ("success", None)
+        assert m.balance(m.collateral, m.liquidator) == 19_818_181_818_181_817_835  # 19.8 ZEC, ~$9 900
+        assert m.admin.get_position(escrow)["collateralAmount"] == "350"
