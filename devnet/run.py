@@ -2,25 +2,31 @@
 
 A local chain with the PriceOracle, the development PXE with demo escrows, the mock price
 source with a crash now and then, and the three services with fast intervals.
+`PROTOCOL=nocom-v1 make run` runs the deployed protocol's rules instead (SPEC section 10): the
+development PXE simulates nocom-v1's contracts, its MockPriceFeed included.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 
+from devnet.pxe.modes import PROTOCOLS, REFERENCE
 from devnet.suite import REPO, LocalSuite, SuiteConfig
 
 BANNER = """
 ================================================================================
  Liquidator suite running locally ({chain_kind} chain, mock prices, development PXE)
+ Lending protocol: {protocol}
 
    price-service       {price}      (assets, prices: open)
    note-monitor        {monitor}      (escrows, positions: API key)
    liquidation-engine  {engine}      (liquidations: API key)
    development PXE     {pxe}
-   EVM JSON-RPC        {chain}      PriceOracle {oracle}
+   EVM JSON-RPC        {chain}      PriceOracle {oracle}{feed}
 
  API key (generated for this run only):
    export KEY={key}
@@ -37,8 +43,21 @@ BANNER = """
 """
 
 
+def protocol_from_env() -> str:
+    protocol = os.environ.get("PROTOCOL", REFERENCE).strip().lower() or REFERENCE
+    if protocol not in PROTOCOLS:
+        sys.exit(f"PROTOCOL must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    return protocol
+
+
+def feed_line(suite: LocalSuite) -> str:
+    if not suite.nocom:
+        return ""
+    return f"\n   MockPriceFeed       {suite.demo['feed']['address']} (in the development PXE)"
+
+
 def main() -> None:
-    suite = LocalSuite(SuiteConfig(state_dir=REPO / "data" / "local"))
+    suite = LocalSuite(SuiteConfig(state_dir=REPO / "data" / "local", protocol=protocol_from_env()))
     stopping = False
 
     def request_stop(_signum: int, _frame: object) -> None:
@@ -52,7 +71,8 @@ def main() -> None:
         assert suite.chain is not None
         print(BANNER.format(chain_kind=suite.chain.kind, price=suite.url("price-service"), monitor=suite.url("note-monitor"),
                             engine=suite.url("liquidation-engine"), pxe=suite.url("pxe"), chain=suite.chain.url,
-                            oracle=suite.oracle_address, key=suite.config.api_key), flush=True)
+                            oracle=suite.oracle_address, key=suite.config.api_key, protocol=suite.config.protocol,
+                            feed=feed_line(suite)), flush=True)
         while not stopping:
             for name, process in suite.processes.items():
                 if process.poll() is not None:

@@ -1,5 +1,10 @@
 """The whole suite on one machine: local chain, PriceOracle, development PXE with demo escrows,
-and the three services as real processes. Used by `make run` and by the end-to-end tests."""
+and the three services as real processes. Used by `make run` and by the end-to-end tests.
+
+`SuiteConfig.protocol` picks the lending protocol (PROTOCOL): under `nocom-v1` the development PXE
+simulates the deployed contracts, its MockPriceFeed included, and the services are told where the
+feed is, whose key administers it and which token each symbol is priced under (SPEC section 10).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import httpx
 
 from devnet.chain.local import LocalChain, free_port, start_local_chain
 from devnet.pxe.admin import Admin
+from devnet.pxe.modes import NOCOM_V1
 from shared.evm.oracle import deploy_data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +36,11 @@ DEMO_ASSETS = [("BTC", "Bitcoin"), ("ETH", "Ethereum"), ("USDC", "USD Coin")]
 # A development-only liquidator secret: a field element, never used outside the local run.
 DEV_LIQUIDATOR_KEY = "0x" + "1d" * 31 + "01"
 LIQUIDATOR_FUNDS = 10_000_000 * 10**18
+# nocom-v1's demo also lends ETH (against USDC): enough ETH that a refused liquidation there is the
+# contract's swapped price check speaking, never the liquidator's empty balance.
+LIQUIDATOR_ETH = 1_000 * 10**18
+# Settings the runner sets itself: a developer's shell must not leak them into the services.
+OWN_SETTINGS = ("LIQUIDATION_", "DATABASE_", "ORACLE_", "PROTOCOL", "PRICE_FEED_", "ASSET_TOKENS")
 
 
 @dataclass
@@ -49,6 +60,7 @@ class SuiteConfig:
     seed: int = 3
     demo_escrows: int = 8
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    protocol: str = "reference"  # or "nocom-v1" (PROTOCOL)
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -72,22 +84,41 @@ class LocalSuite:
         self.config.ports["chain"] = self.chain.port
         self.oracle_address = _deploy_oracle(self.chain)
 
+    @property
+    def nocom(self) -> bool:
+        return self.config.protocol == NOCOM_V1
+
     def start_pxe(self) -> None:
-        assert self.chain is not None
-        self.pxe = self._spawn("dev-pxe", [sys.executable, "-m", "devnet.pxe", "--port", str(self.config.ports["pxe"]),
-                                           "--rpc-url", self.chain.url, "--oracle-address", self.oracle_address,
-                                           "--block-time", "0.5", "--log-format", self.config.log_format], {})
+        cmd = [sys.executable, "-m", "devnet.pxe", "--port", str(self.config.ports["pxe"]), "--protocol", self.config.protocol,
+               "--block-time", "0.5", "--log-format", self.config.log_format]
+        if not self.nocom:  # nocom-v1's prices are in its own feed, inside the PXE
+            assert self.chain is not None
+            cmd += ["--rpc-url", self.chain.url, "--oracle-address", self.oracle_address]
+        self.pxe = self._spawn("dev-pxe", cmd, {})
         _wait_http(f"{self.url('pxe')}/status", self.pxe, "development PXE")
         admin = Admin(self.url("pxe"))
         self.demo = admin.seed_demo(escrows=self.config.demo_escrows)
         liquidator = admin.call("pxe_registerAccount", [DEV_LIQUIDATOR_KEY])["address"]
         admin.mint(self.demo["tokens"]["USDC"], liquidator, LIQUIDATOR_FUNDS)
+        if self.nocom:
+            admin.mint(self.demo["tokens"]["ETH"], liquidator, LIQUIDATOR_ETH)
+
+    def protocol_env(self) -> dict[str, str]:
+        """PROTOCOL, and under nocom-v1 the feed, its admin's key (development only) and the symbols' tokens."""
+        env = {"PROTOCOL": self.config.protocol}
+        if self.nocom:
+            feed, tokens = self.demo["feed"], self.demo["tokens"]
+            env.update({
+                "PRICE_FEED_ADDRESS": feed["address"], "PRICE_FEED_ADMIN_SECRET_KEY": feed["adminSecretKey"],
+                "ASSET_TOKENS": ",".join(f"{symbol}={address}" for symbol, address in sorted(tokens.items())),
+            })
+        return env
 
     # --- services -------------------------------------------------------------------------
     def env_for(self, name: str) -> dict[str, str]:
         assert self.chain is not None
         c = self.config
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LIQUIDATION_", "DATABASE_", "ORACLE_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
         env.update({
             "ENVIRONMENT": "development", "LOG_FORMAT": c.log_format, "LOG_LEVEL": "info", "HOST": "127.0.0.1",
             "LIQUIDATION_API_KEY": c.api_key,
@@ -102,6 +133,7 @@ class LocalSuite:
             "LIQUIDATOR_PRIVATE_KEY": DEV_LIQUIDATOR_KEY, "COOLDOWN_BASE": "5", "RECEIPT_POLL_INTERVAL": "0.25",
             "PYTHONUNBUFFERED": "1",
         })
+        env.update(self.protocol_env())
         env.update(c.extra_env.get(name, {}))
         return env
 

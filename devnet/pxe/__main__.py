@@ -1,4 +1,5 @@
-"""python -m devnet.pxe --port 8080 [--rpc-url URL --oracle-address 0x..] [--latency-ms 0] [--block-time 0.2] [--demo]"""
+"""python -m devnet.pxe --port 8080 [--protocol reference|nocom-v1] [--rpc-url URL --oracle-address 0x..]
+[--latency-ms 0] [--block-time 0.2] [--demo]"""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import sys
 
 import uvicorn
 
-from devnet.pxe.demo import seed_demo
-from devnet.pxe.prices import protocol_prices
-from devnet.pxe.server import DevPxe
+from devnet.pxe.modes import NOCOM_V1, PROTOCOLS, REFERENCE, dev_pxe_for, seed
 from shared.logging import configure_logging, get_logger
 
 HOST = "127.0.0.1"  # a development stand-in: never exposed beyond this machine
@@ -22,8 +21,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
     parser = argparse.ArgumentParser(prog="python -m devnet.pxe", description="Development PXE (in memory, not persisted)")
     parser.add_argument("--port", type=int, default=int(env("DEV_PXE_PORT", "8080")))
-    parser.add_argument("--rpc-url", default=env("RPC_URL", ""), help="EVM JSON-RPC with the PriceOracle")
-    parser.add_argument("--oracle-address", default=env("ORACLE_ADDRESS", ""))
+    parser.add_argument("--protocol", choices=PROTOCOLS, default=env("PROTOCOL", REFERENCE).strip().lower(),
+                        help="the lending protocol's rules: reference (SPEC 5-7) or nocom-v1 (the deployed contracts)")
+    parser.add_argument("--rpc-url", help="EVM JSON-RPC with the PriceOracle (reference only; default RPC_URL)")
+    parser.add_argument("--oracle-address", help="the PriceOracle (reference only; default ORACLE_ADDRESS)")
     parser.add_argument("--latency-ms", type=float, default=float(env("DEV_PXE_LATENCY_MS", "0")))
     parser.add_argument("--block-time", type=float, default=float(env("DEV_PXE_BLOCK_TIME", "0.2")))
     parser.add_argument("--demo", action="store_true", help="seed demo tokens, pools and escrows at start")
@@ -31,6 +32,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default=env("LOG_LEVEL", "info"))
     parser.add_argument("--log-format", default=env("LOG_FORMAT", "json"))
     args = parser.parse_args(argv)
+    if args.protocol not in PROTOCOLS:
+        parser.error(f"PROTOCOL must be one of {', '.join(PROTOCOLS)}, not {args.protocol!r}")
+    if args.protocol == NOCOM_V1:
+        if args.rpc_url or args.oracle_address:
+            parser.error("nocom-v1 keeps its prices in its own MockPriceFeed: --rpc-url and --oracle-address are for reference")
+        args.rpc_url = args.oracle_address = ""  # RPC_URL in the environment is the services', not this PXE's
+        return args
+    args.rpc_url = env("RPC_URL", "") if args.rpc_url is None else args.rpc_url
+    args.oracle_address = env("ORACLE_ADDRESS", "") if args.oracle_address is None else args.oracle_address
     if bool(args.rpc_url) != bool(args.oracle_address):
         parser.error("--rpc-url and --oracle-address (RPC_URL, ORACLE_ADDRESS) go together")
     return args
@@ -38,10 +48,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> None:
     log = get_logger()
-    pxe = DevPxe(prices=protocol_prices(args.rpc_url, args.oracle_address), block_time=args.block_time, latency_ms=args.latency_ms)
+    pxe = dev_pxe_for(args.protocol, rpc_url=args.rpc_url, oracle_address=args.oracle_address, block_time=args.block_time,
+                      latency_ms=args.latency_ms)
     if args.demo:
-        seeded = await seed_demo(pxe.state, pxe.prices, args.demo_escrows, registered=True)
-        log.info("Dev PXE demo seeded", escrows=len(seeded["escrows"]), tokens=seeded["tokens"])
+        seeded = await seed(pxe, args.demo_escrows, registered=True)
+        log.info("Dev PXE demo seeded", escrows=len(seeded["escrows"]), tokens=seeded["tokens"],
+                 feed=seeded.get("feed", {}).get("address"))
     # IPPROTO_TCP explicitly, so asyncio sets TCP_NODELAY on each connection (no 40 ms Nagle stalls).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -53,7 +65,7 @@ async def run(args: argparse.Namespace) -> None:
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
     if server.started:
-        log.info("Dev PXE listening", url=url, oracle=args.oracle_address or None, persisted=False)
+        log.info("Dev PXE listening", url=url, protocol=args.protocol, oracle=args.oracle_address or None, persisted=False)
     await serving
 
 

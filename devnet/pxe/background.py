@@ -11,14 +11,16 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 
 from devnet.pxe.admin import Admin
-from devnet.pxe.prices import ProtocolPrices, protocol_prices
+from devnet.pxe.modes import NOCOM_V1, REFERENCE, dev_pxe_for
+from devnet.pxe.nocom_admin import NocomAdmin
+from devnet.pxe.prices import ProtocolPrices
 from devnet.pxe.server import DevPxe
-from devnet.pxe.state import DevPxeState
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
@@ -34,19 +36,24 @@ class RunningDevPxe:
         oracle_address: str | None = None,
         block_time: float = 0.05,
         latency_ms: float = 0,
+        protocol: str = REFERENCE,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        if prices is None:
-            prices = protocol_prices(rpc_url, oracle_address)
-        self.pxe = DevPxe(prices=prices, block_time=block_time, latency_ms=latency_ms)
+        if prices is not None:
+            self.pxe = DevPxe(prices=prices, block_time=block_time, latency_ms=latency_ms, clock=clock)
+        else:
+            self.pxe = dev_pxe_for(protocol, rpc_url=rpc_url, oracle_address=oracle_address, block_time=block_time,
+                                   latency_ms=latency_ms, clock=clock)
         self._socket = _bind(port)
         self.port = self._socket.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}"
-        self.admin = Admin(self.url)
+        self.admin = NocomAdmin(self.url) if protocol == NOCOM_V1 else Admin(self.url)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
-    def state(self) -> DevPxeState:
+    def state(self) -> Any:
+        """The PXE's state: DevPxeState (reference) or NocomState (nocom-v1)."""
         return self.pxe.state
 
     @property

@@ -63,6 +63,7 @@ class DevPxe(AdminMethods):
             "pxe_registerAccount": self.register_account,
             "pxe_registerContract": self.register_contract,
             "pxe_simulateUtility": self.simulate_utility,
+            "pxe_simulateView": self.simulate_view,
             "pxe_createAuthWit": self.create_authwit,
             "pxe_sendTx": self.send_tx,
             **self.admin_methods(),
@@ -213,6 +214,16 @@ class DevPxe(AdminMethods):
         if not isinstance(function, str) or not function:
             raise InvalidInput("functionName must be a string")
         result = self.state.simulate_utility(function, parse.field_list(args, "args"), parse.address(to, "to"))
+        return {"result": [to_field(v) for v in result]}
+
+    async def simulate_view(self, params: list[Any]) -> dict[str, list[str]]:
+        """A public #[view] function at the latest block (SPEC section 10); the state says which exist."""
+        function, args, to, *rest = parse.arity(params, 3, 4)
+        if not isinstance(function, str) or not function:
+            raise InvalidInput("functionName must be a string")
+        if rest and rest[0] is not None:
+            parse.address(rest[0], "from")
+        result = self.state.simulate_view(function, parse.field_list(args, "args"), parse.address(to, "to"))
         return {"result": [to_field(v) for v in result]}
 
     async def create_authwit(self, params: list[Any]) -> dict[str, Any]:

@@ -1,75 +1,37 @@
 """Everything the development PXE knows, in memory: accounts, contracts, notes, authwits, txs, blocks.
 
-This module holds the accounts, contracts, the protocol's world and its utility reads; the
-transaction side (authwits, txs, blocks) is the Transactions mixin in transactions.py.
+This module holds the reference protocol's world and its utility reads; accounts, contracts,
+authwits and the tx book are PxeCore's (core.py), the reference transactions Transactions' (transactions.py).
 Operations take typed, already-validated values; server.py turns JSON-RPC params into them.
 Nothing here persists: a restarted process starts empty.
 """
 
 from __future__ import annotations
 
-import hmac
-import itertools
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from devnet.pxe import protocol
-from devnet.pxe.derivation import account_address, derive, derive_field, public_keys_hash
-from devnet.pxe.protocol import AuthwitIntent, CollateralNote, Escrow, LoanNote, Pool, Token
+from devnet.pxe.core import EscrowKeys
+from devnet.pxe.derivation import derive, derive_field, public_keys_hash
+from devnet.pxe.protocol import CollateralNote, Escrow, LoanNote, Pool, Token
 from devnet.pxe.rpc_errors import NOTES_UNKNOWN, ExecutionError, InvalidInput
-from devnet.pxe.transactions import Transactions, Tx
+from devnet.pxe.transactions import Transactions
 from shared.pxe.fields import symbol_to_field, to_field
 
 ESCROW_CLASS_ID = "escrow"
-
-
-@dataclass
-class EscrowKeys:
-    secret_key: str
-    instance: dict[str, Any]
+ESCROW_UTILITIES = frozenset({"sync_private_state", "get_config"})
+POOL_UTILITIES = frozenset({"get_config", "get_collateral_and_debt"})
+TOKEN_UTILITIES = frozenset({"get_symbol", "balance_of_private"})
 
 
 class DevPxeState(Transactions):
     def __init__(self) -> None:
-        self.block_number = 1
-        self.accounts: dict[str, str] = {}  # address -> secret key
+        super().__init__()
         self.tokens: dict[str, Token] = {}
         self.pools: dict[str, Pool] = {}
         self.escrows: dict[str, Escrow] = {}
-        self.escrow_keys: dict[str, EscrowKeys] = {}
-        self.readable: set[str] = set()  # escrows whose notes this PXE can decrypt
-        self.contracts: dict[str, dict[str, Any]] = {}  # registered instances
-        self.authwits: dict[str, tuple[AuthwitIntent, str]] = {}  # request hash -> (intent, witness)
-        self.consumed: set[AuthwitIntent] = set()
-        self.txs: dict[str, Tx] = {}
-        self.pending: list[Tx] = []
-        self._counter = itertools.count(1)
-        self._salt = secrets.token_hex(16)  # unique addresses per process
-
-    def _fresh(self, kind: str, *parts: object) -> str:
-        return derive_field(kind, self._salt, next(self._counter), *parts)
-
-    # --- accounts and contracts -----------------------------------------------------------
-
-    def register_account(self, secret_key: str) -> str:
-        address = account_address(secret_key)
-        self.accounts[address] = secret_key
-        return address
-
-    def register_contract(self, instance: dict[str, Any], secret_key: str | None) -> None:
-        address = instance["address"]
-        keys = self.escrow_keys.get(address)
-        if keys is not None and secret_key is not None:
-            if not hmac.compare_digest(keys.secret_key, secret_key):
-                raise InvalidInput("Secret key does not match the contract's public keys")
-            self.readable.add(address)
-        self.contracts[address] = instance
-
-    def require_account(self, address: str) -> str:
-        if address not in self.accounts:
-            raise InvalidInput(f"Unknown account {address}: register it with pxe_registerAccount")
-        return self.accounts[address]
 
     # --- admin: building the protocol's world -------------------------------------------------
 
@@ -164,6 +126,18 @@ class DevPxeState(Transactions):
         if to in self.tokens:
             return self._token_utility(function, args, self.tokens[to])
         raise ExecutionError(f"No contract instance found for address {to}")
+
+    def simulate_view(self, function: str, args: list[int], to: str) -> list[int]:
+        """pxe_simulateView: the reference contracts (SPEC section 6) have no public #[view] function, so
+        this answers what a gateway answers for them: a utility function is named as one, others are unknown."""
+        kinds = ((self.escrows, ESCROW_UTILITIES), (self.pools, POOL_UTILITIES), (self.tokens, TOKEN_UTILITIES))
+        utilities = next((names for table, names in kinds if to in table), None)
+        if utilities is None:
+            raise ExecutionError(f"No contract instance found for address {to}")
+        if function in utilities:
+            raise InvalidInput(f"{function} is a utility function; pxe_simulateView runs public #[view] functions "
+                               "(utility functions: pxe_simulateUtility)")
+        raise ExecutionError(f"Unknown function {function}")
 
     def _escrow_utility(self, function: str, args: list[int], escrow: Escrow) -> list[int]:
         if function == "sync_private_state":

@@ -1,0 +1,45 @@
+"""Which lending protocol the development PXE simulates, chosen at start (--protocol / PROTOCOL).
+
+`reference`: our model (SPEC sections 5-7), prices from the PriceOracle on RPC_URL or a static table.
+`nocom-v1`: the deployed jp4g/nocom-v1 contracts (SPEC section 10), prices in their own MockPriceFeed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from devnet.pxe.demo import seed_demo
+from devnet.pxe.nocom_demo import seed_nocom_demo
+from devnet.pxe.nocom_server import NocomDevPxe
+from devnet.pxe.prices import protocol_prices
+from devnet.pxe.server import DevPxe
+
+REFERENCE, NOCOM_V1 = "reference", "nocom-v1"
+PROTOCOLS = (REFERENCE, NOCOM_V1)
+
+
+def dev_pxe_for(
+    protocol: str = REFERENCE,
+    *,
+    rpc_url: str | None = None,
+    oracle_address: str | None = None,
+    block_time: float = 0.2,
+    latency_ms: float = 0,
+    clock: Callable[[], float] = time.time,
+) -> DevPxe:
+    if protocol == NOCOM_V1:
+        if rpc_url or oracle_address:
+            raise ValueError("nocom-v1 keeps its prices in its own MockPriceFeed: no RPC_URL or ORACLE_ADDRESS")
+        return NocomDevPxe(block_time=block_time, latency_ms=latency_ms, clock=clock)
+    if protocol != REFERENCE:
+        raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    return DevPxe(prices=protocol_prices(rpc_url, oracle_address), block_time=block_time, latency_ms=latency_ms, clock=clock)
+
+
+async def seed(pxe: DevPxe, escrows: int, registered: bool) -> dict[str, Any]:
+    """The demo world of the PXE's protocol (dev_seedDemo's answer)."""
+    if isinstance(pxe, NocomDevPxe):
+        return seed_nocom_demo(pxe.state, escrows, registered, pxe.now())
+    return await seed_demo(pxe.state, pxe.prices, escrows, registered)
