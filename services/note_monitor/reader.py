@@ -11,6 +11,7 @@ from typing import Protocol
 from services.note_monitor.domain import Escrow, intern
 from shared.logging import get_logger
 from shared.pxe.client import Notes, PoolConfig
+from shared.pxe.errors import PxeError
 
 log = get_logger()
 
@@ -24,6 +25,7 @@ class PxeReads(Protocol):
     async def pool_config(self, pool: str) -> PoolConfig: ...
     async def token_symbol(self, token: str) -> str: ...
     async def collateral_and_debt(self, pool: str, escrow: str) -> Notes: ...
+    async def notes_many(self, escrows: list[tuple[str, str]]) -> list[Notes | PxeError]: ...
 
 
 class EscrowReader:
@@ -34,6 +36,10 @@ class EscrowReader:
     async def read_notes(self, address: str, pool: str) -> Notes:
         await self.pxe.sync_private_state(address)
         return await self.pxe.collateral_and_debt(pool, address)
+
+    async def read_many(self, escrows: list[Escrow]) -> list[Notes | PxeError]:
+        """The notes of many escrows in two JSON-RPC batches; one escrow's error is its own."""
+        return await self.pxe.notes_many([(e.address, e.pool) for e in escrows])
 
     async def discover(self, address: str, has_secret_key: bool, registered_at: int) -> Escrow:
         pool = intern(await self.pxe.escrow_pool(address))

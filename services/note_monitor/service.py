@@ -29,7 +29,7 @@ class NoteMonitor:
         self.index = PositionIndex()
         self.link = PxeLink(on_change=self._pxe_changed)
         self.registry = EscrowRegistry(PositionStore(self.db), self.index, EscrowReader(pxe), self.link)
-        self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics)
+        self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics, settings.sync_batch_size)
         self.periodic = Periodic("note-sync", settings.sync_interval, self._sync)
         self.metrics.escrows.set_function(lambda: len(self.registry.escrows))
         self.metrics.positions.set_function(lambda: len(self.index))

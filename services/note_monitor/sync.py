@@ -1,4 +1,4 @@
-"""The note sync: read every escrow's notes, at most `concurrency` at once, and record real changes.
+"""The note sync: read every escrow's notes in JSON-RPC batches, and record real changes.
 
 One failing escrow never stops the others. When the PXE is down the sync ends early and
 positions keep their old `syncedAt`; the version moves only for positions that changed.
@@ -34,9 +34,10 @@ class SyncReport:
 
 
 class NoteSyncer:
-    def __init__(self, registry: EscrowRegistry, concurrency: int, metrics: MonitorMetrics) -> None:
+    def __init__(self, registry: EscrowRegistry, concurrency: int, metrics: MonitorMetrics, batch_size: int = 100) -> None:
         self.registry = registry
-        self.concurrency = concurrency
+        self.concurrency = concurrency  # JSON-RPC batches in flight at once
+        self.batch_size = batch_size  # escrows per batch
         self.metrics = metrics
         self.last: SyncReport | None = None
 
@@ -64,31 +65,38 @@ class NoteSyncer:
         return self._finish(started, len(escrows), changed, failures)
 
     async def _read_all(self, escrows: list[Escrow]) -> tuple[list[tuple[Escrow, Notes]], int]:
-        queue = iter(escrows)
+        """Every escrow's notes, in JSON-RPC batches of `batch_size`, at most `concurrency` batches at once."""
+        size = self.batch_size
+        batches = iter([escrows[i:i + size] for i in range(0, len(escrows), size)])
         read: list[tuple[Escrow, Notes]] = []
         failures = 0
         pxe_down = False
 
         async def worker() -> None:
             nonlocal failures, pxe_down
-            for escrow in queue:  # one shared iterator: each escrow is taken by exactly one worker
+            for batch in batches:  # one shared iterator: each batch is taken by exactly one worker
                 if pxe_down:
-                    failures += 1
+                    failures += len(batch)
                     continue
                 try:
-                    read.append((escrow, await self.registry.reader.read_notes(escrow.address, escrow.pool)))
+                    results = await self.registry.reader.read_many(batch)
                 except PxeUnreachable as exc:
-                    failures += 1
+                    failures += len(batch)
                     # Stop early rather than retry thousands of escrows against a PXE that is gone.
                     if not pxe_down and not await self.registry.reader.pxe.status():
                         pxe_down = True
                         self.registry.link.mark(False, str(exc))
-                except Exception as exc:  # a revert, bad data: this escrow only
-                    failures += 1
+                    continue
+                for escrow, result in zip(batch, results, strict=True):
+                    if isinstance(result, Notes):
+                        read.append((escrow, result))
+                        continue
+                    failures += 1  # a revert, bad data: this escrow only
                     if failures <= LOGGED_FAILURES:  # the summary line counts the rest
-                        log.warning("Escrow read failed", address=escrow.address, error=str(exc)[:300])
+                        log.warning("Escrow read failed", address=escrow.address, error=str(result)[:300])
 
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, max(len(escrows), 1)))))
+        workers = min(self.concurrency, max(1, -(-len(escrows) // size)))
+        await asyncio.gather(*(worker() for _ in range(workers)))
         return read, failures
 
     async def _apply(self, read: list[tuple[Escrow, Notes]], synced_at: int, block: int) -> int:

@@ -116,14 +116,8 @@ class PxeClient(JsonRpc):
         authwits: list | None = None,
         from_: str | None = None,
     ) -> list[int]:
-        params: list[Any] = [function, [to_field(a) for a in args], normalize_address(to), authwits or []]
-        if from_ is not None:
-            params.append(normalize_address(from_))
-        result = await self.call("pxe_simulateUtility", params)
-        values = result.get("result") if isinstance(result, dict) else result
-        if not isinstance(values, list):
-            raise PxeError(f"PXE answered {function} without a result array")
-        return [from_field(v) for v in values]
+        result = await self.call("pxe_simulateUtility", _utility_params(function, args, to, authwits, from_))
+        return _fields_of(function, result)
 
     async def create_authwit(self, from_: str, caller: str, call: Call) -> dict:
         return await self.call("pxe_createAuthWit", _authwit_params(from_, caller, call))
@@ -195,13 +189,21 @@ class PxeClient(JsonRpc):
         return amount
 
     async def collateral_and_debt(self, pool: str, escrow: str) -> Notes:
-        values = await self._fields("get_collateral_and_debt", [normalize_address(escrow)], pool, 7)
-        c_owner, c_rand, c_amount, l_owner, l_rand, l_principal, l_epoch = values
-        return Notes(
-            collateral_amount=c_amount, debt_principal=l_principal, debt_epoch=l_epoch,
-            collateral_owner=to_field(c_owner), collateral_randomness=to_field(c_rand),
-            debt_owner=to_field(l_owner), debt_randomness=to_field(l_rand),
-        )
+        return _notes(await self._fields("get_collateral_and_debt", [normalize_address(escrow)], pool, 7))
+
+    async def notes_many(self, escrows: list[tuple[str, str]]) -> list[Notes | PxeError]:
+        """Each (escrow, pool)'s private state synced, then its notes read: two JSON-RPC batches in all,
+        the syncs before the reads (a PXE may run one batch's calls at once). Per escrow its notes or error.
+        PxeUnreachable when a batch as a whole got no answer."""
+        syncs = await self.call_many([("pxe_simulateUtility", _utility_params("sync_private_state", [], e, None, None))
+                                      for e, _ in escrows])
+        wanted = [i for i, answer in enumerate(syncs) if not isinstance(answer, PxeError)]
+        reads = await self.call_many([("pxe_simulateUtility", _utility_params(
+            "get_collateral_and_debt", [normalize_address(escrows[i][0])], escrows[i][1], None, None)) for i in wanted])
+        out: list[Notes | PxeError] = list(syncs)
+        for i, answer in zip(wanted, reads, strict=True):
+            out[i] = answer if isinstance(answer, PxeError) else _settled_notes(answer)
+        return out
 
     async def simulate_view(self, function: str, args: list[int | str], to: str, *, from_: str | None = None) -> list[int]:
         """A public #[view] function at the latest block (SPEC section 10), its result flattened."""
@@ -219,6 +221,39 @@ class PxeClient(JsonRpc):
         if len(values) < count:
             raise PxeError(f"PXE answered {function} with {len(values)} fields, expected {count}")
         return values[:count]
+
+
+def _utility_params(function: str, args: list[int | str], to: str, authwits: list | None, from_: str | None) -> list[Any]:
+    params: list[Any] = [function, [to_field(a) for a in args], normalize_address(to), authwits or []]
+    if from_ is not None:
+        params.append(normalize_address(from_))
+    return params
+
+
+def _fields_of(function: str, result: Any) -> list[int]:
+    values = result.get("result") if isinstance(result, dict) else result
+    if not isinstance(values, list):
+        raise PxeError(f"PXE answered {function} without a result array")
+    return [from_field(v) for v in values]
+
+
+def _notes(values: list[int]) -> Notes:
+    c_owner, c_rand, c_amount, l_owner, l_rand, l_principal, l_epoch = values[:7]
+    return Notes(
+        collateral_amount=c_amount, debt_principal=l_principal, debt_epoch=l_epoch,
+        collateral_owner=to_field(c_owner), collateral_randomness=to_field(c_rand),
+        debt_owner=to_field(l_owner), debt_randomness=to_field(l_rand),
+    )
+
+
+def _settled_notes(answer: Any) -> Notes | PxeError:
+    try:
+        values = _fields_of("get_collateral_and_debt", answer)
+        if len(values) < 7:
+            return PxeError(f"PXE answered get_collateral_and_debt with {len(values)} fields, expected 7")
+        return _notes(values)
+    except (PxeError, ValueError) as exc:
+        return exc if isinstance(exc, PxeError) else PxeError(f"PXE answered get_collateral_and_debt with {exc}")
 
 
 def _authwit_params(from_: str, caller: str, call: Call) -> list[Any]:

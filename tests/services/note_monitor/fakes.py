@@ -31,6 +31,7 @@ class FakePxe:
     block: int = 7
     registered: list[dict[str, Any]] = field(default_factory=list)
     reads: int = 0
+    batches: int = 0
     in_flight: int = 0
     most_in_flight: int = 0
     delay: float = 0.0
@@ -68,6 +69,20 @@ class FakePxe:
 
     async def token_symbol(self, token: str) -> str:
         return {BTC: "BTC", USDC: "USDC"}[token]
+
+    async def notes_many(self, escrows: list[tuple[str, str]]) -> list[Notes | PxeError]:
+        """One 'batch': counted as one request in flight; per escrow its notes or its error."""
+        self._check()
+        self.batches += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            self.reads += len(escrows)
+            return [self.failing.get(address) or self.notes[address] for address, _ in escrows]
+        finally:
+            self.in_flight -= 1
 
     async def collateral_and_debt(self, pool: str, address: str) -> Notes:
         self._check()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.pxe.client import PxeClient
+from shared.pxe.errors import PxeError
 from tests.services.note_monitor.monitor_harness import E18, KEY, Logs, Monitor, dev, new_escrow, running_monitor, settings_for
 
 
@@ -49,7 +50,7 @@ async def new_escrow_offline_address() -> str:
 
 
 class CountingPxe(PxeClient):
-    """The real client, counting reads in flight and failing one escrow's reads."""
+    """The real client, counting JSON-RPC batches in flight and failing one escrow's reads."""
 
     def __init__(self, *args: Any, failing: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,15 +58,16 @@ class CountingPxe(PxeClient):
         self.in_flight = 0
         self.most_in_flight = 0
 
-    async def sync_private_state(self, escrow: str) -> None:
+    async def call_many(self, requests: list[tuple[str, list]], **options: Any) -> list[Any]:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            if escrow == self.failing:
-                raise RuntimeError("this escrow's notes cannot be decoded")
-            await super().sync_private_state(escrow)
+            answers = await super().call_many(requests, **options)
         finally:
             self.in_flight -= 1
+        broken = PxeError("this escrow's notes cannot be decoded")
+        return [broken if self.failing and self.failing in str(params) else answer
+                for (_, params), answer in zip(requests, answers, strict=True)]
 
 
 async def test_sync_respects_concurrency_and_one_failure_spares_the_others(
@@ -74,7 +76,7 @@ async def test_sync_respects_concurrency_and_one_failure_spares_the_others(
     created = await dev(pxe.url, "dev_createEscrows", world["pool"], 9, str(E18), str(10**20), {"registered": True})
     addresses = [e["address"] for e in created]
     client = CountingPxe(pxe.url, timeout=5, read_attempts=1)
-    async with running_monitor(settings_for(tmp_path, pxe.url, sync_concurrency=3), client) as m:
+    async with running_monitor(settings_for(tmp_path, pxe.url, sync_concurrency=3, sync_batch_size=2), client) as m:
         for address in addresses:
             assert (await m.register(address)).status_code == 201
         client.failing = addresses[4]

@@ -11,11 +11,12 @@ from shared.pxe.errors import PxeReverted
 from tests.services.note_monitor.fakes import E18, FakePxe, escrow, registry_for
 
 
-async def synced(tmp_path: Any, pxe: FakePxe, escrows: int, concurrency: int = 4) -> tuple[NoteSyncer, Any]:
+async def synced(tmp_path: Any, pxe: FakePxe, escrows: int, concurrency: int = 4,
+                 batch_size: int = 2) -> tuple[NoteSyncer, Any]:
     registry = await registry_for(tmp_path, pxe)
     for n in range(1, escrows + 1):
         await registry.register(pxe.add(n), None, None)
-    return NoteSyncer(registry, concurrency, MonitorMetrics()), registry
+    return NoteSyncer(registry, concurrency, MonitorMetrics(), batch_size), registry
 
 
 async def test_only_real_changes_take_a_new_version(tmp_path: Any) -> None:
@@ -42,12 +43,12 @@ async def test_one_failing_escrow_never_stops_the_others(tmp_path: Any) -> None:
     assert registry.index.get(escrow(2)).collateral_amount == E18  # the old view is kept
 
 
-async def test_reads_never_exceed_the_concurrency_limit(tmp_path: Any) -> None:
+async def test_escrows_are_read_in_batches_never_more_than_the_concurrency_at_once(tmp_path: Any) -> None:
     pxe = FakePxe(delay=0.01)
-    syncer, _ = await synced(tmp_path, pxe, 20, concurrency=3)
-    pxe.most_in_flight = 0
+    syncer, _ = await synced(tmp_path, pxe, 20, concurrency=3, batch_size=4)
+    pxe.most_in_flight, pxe.batches = 0, 0
     await syncer.run()
-    assert pxe.most_in_flight == 3
+    assert pxe.batches == 5 and pxe.most_in_flight == 3
 
 
 async def test_a_pxe_outage_ends_the_sync_early_and_says_so(tmp_path: Any) -> None:
