@@ -125,20 +125,25 @@ class Checker:
             report.sent = len(sent)
         return self._finish(report, started)
 
-    def _evaluate(self, work: list[tuple[Pair, Iterable[Position]]], usable: dict[str, int], report: CheckReport) -> None:
+    def _evaluate(self, work: list[tuple[Pair, Iterable[Position] | None]], usable: dict[str, int],
+                  report: CheckReport) -> None:
         now = int(self._clock())
-        for (collateral_asset, debt_asset), positions in work:
-            collateral_price, debt_price = usable.get(collateral_asset), usable.get(debt_asset)
+        copy = self.parts.positions
+        for pair, positions in work:
+            collateral_price, debt_price = usable.get(pair[0]), usable.get(pair[1])
             if collateral_price is None or debt_price is None:
                 continue  # a stale or missing price: no liquidation uses it
+            if positions is None:  # a price moved: only the positions the index says may have crossed
+                positions = copy.candidates(pair, collateral_price, debt_price, now)
             on_healthy = healthy_logger(self.rules, collateral_price, debt_price) if self.log_healthy else None
             found, checked = scan(positions, collateral_price, debt_price, now, self.offsets, on_healthy)
             report.checked += checked
             report.liquidatable.extend(found)
         self.parts.metrics.positions_checked.inc(report.checked)
 
-    def _work(self, assets: set[str] | None, escrows: set[str]) -> list[tuple[Pair, Iterable[Position]]]:
-        """Whole asset pairs for changed prices (all pairs when None), single positions for rechecks."""
+    def _work(self, assets: set[str] | None, escrows: set[str]) -> list[tuple[Pair, Iterable[Position] | None]]:
+        """Per pair what to evaluate: None for a price notification (the index's candidates), every
+        position on a sweep (assets None), single positions for rechecks."""
         copy = self.parts.positions
         pairs = copy.pairs(assets)
         singles: dict[Pair, list[Position]] = {}
@@ -146,7 +151,9 @@ class Checker:
             position = copy.get(escrow)
             if position is not None and position.pair not in pairs:
                 singles.setdefault(position.pair, []).append(position)
-        return [(pair, copy.positions(pair)) for pair in pairs] + list(singles.items())
+        chosen: list[tuple[Pair, Iterable[Position] | None]] = [
+            (pair, None if assets is not None else copy.positions(pair)) for pair in pairs]
+        return chosen + list(singles.items())
 
     def _dry_run(self, eligible: list[Finding]) -> None:
         for finding in eligible:

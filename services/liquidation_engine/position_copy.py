@@ -14,9 +14,11 @@ from dataclasses import replace
 from typing import Any
 
 from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
+from services.liquidation_engine.planning.liquidation_index import LiquidationIndex
 from services.liquidation_engine.planning.rules import Rereads
 from shared.logging import get_logger
 from shared.positions import Position
+from shared.protocols import reference
 from shared.pxe.client import PxeClient
 from shared.pxe.errors import PxeError
 
@@ -27,7 +29,9 @@ FULL_LOAD_TRIES = 3
 
 
 class PositionCopy:
-    def __init__(self, monitor: MonitorClient, pxe: PxeClient, rereads: Rereads, page_size: int = 5000) -> None:
+    def __init__(self, monitor: MonitorClient, pxe: PxeClient, rereads: Rereads, page_size: int = 5000,
+                 index: LiquidationIndex | None = None) -> None:
+        self.index = index or LiquidationIndex(reference)
         self.monitor = monitor
         self.pxe = pxe
         self.rereads = rereads
@@ -71,6 +75,10 @@ class PositionCopy:
 
     # --- changes ------------------------------------------------------------------------
 
+    def candidates(self, pair: Pair, collateral_price: int, debt_price: int, now: int) -> Iterable[Position]:
+        """The positions of `pair` that may be liquidatable at these prices (the index's superset)."""
+        return self.index.candidates(pair, self.positions(pair), self._positions, collateral_price, debt_price, now)
+
     def put(self, position: Position) -> None:
         old = self._positions.get(position.escrow)
         if old is not None:
@@ -82,6 +90,7 @@ class PositionCopy:
         self._tokens[position.debt_asset] = position.debt_token
         for asset in pair:
             self._pairs_by_asset.setdefault(asset, set()).add(pair)
+        self.index.add(position)
 
     def drop(self, escrow: str) -> None:
         old = self._positions.pop(escrow, None)
@@ -94,8 +103,10 @@ class PositionCopy:
         if group is None:
             return
         group.pop(position.escrow, None)
+        self.index.remove(position)
         if not group:
             del self._by_pair[pair]
+            self.index.forget(pair)
             for asset in pair:
                 pairs = self._pairs_by_asset.get(asset)
                 if pairs is not None:
@@ -121,6 +132,7 @@ class PositionCopy:
         self._positions.clear()
         self._by_pair.clear()
         self._pairs_by_asset.clear()
+        self.index.clear()
         self.version = -1
 
     # --- reads from the monitor ----------------------------------------------------------

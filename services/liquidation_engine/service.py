@@ -22,6 +22,7 @@ from services.liquidation_engine.models import LiquidationRow
 from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
 from services.liquidation_engine.oracle_prices import OraclePrices
 from services.liquidation_engine.outcomes import Outcomes
+from services.liquidation_engine.planning.liquidation_index import LiquidationIndex
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
 from services.liquidation_engine.position_copy import PositionCopy
 from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
@@ -62,7 +63,8 @@ class LiquidationEngine:
         self.monitor = monitor or MonitorClient(settings.note_monitor_url, settings.api_keys[0])
         self.in_flight, self.rereads = InFlight(), Rereads()
         self.cooldowns = Cooldowns(settings.cooldown_base, settings.cooldown_max)
-        self.positions = PositionCopy(self.monitor, self.pxe, self.rereads, settings.monitor_page_size)
+        self.positions = PositionCopy(self.monitor, self.pxe, self.rereads, settings.monitor_page_size,
+                                      LiquidationIndex(self.rules))
         self.feed_times = FeedTimes(settings.price_service_url) if self.rules.PRICE_FEED == "aztec-feed" else None
         self.prices = OraclePrices(price_reader or self._price_reader(), settings.stale_after, clock)
         self.checks = Periodic("liquidation-check", settings.sweep_interval, self._check)

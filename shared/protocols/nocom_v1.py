@@ -176,6 +176,18 @@ def liquidation_test(collateral_price: int, debt_price: int) -> Callable[[int, i
     return test
 
 
+def ratio_bound(collateral_amount: int, threshold: int, debt: int, debt_price_floor: int) -> tuple[int, int] | None:
+    """(num, den): liquidatable at prices (cp, dp >= debt_price_floor) only if cp / dp < num / den; None: always.
+
+    calculate_ltv_health's floors lose less than one unit each: cvs >= c*cp/1e18 - 1, W >= cvs*thr/1e4 - 1,
+    lvs <= d*dp/1e18, so W < 10 lvs implies c*cp*thr/1e22 - 11 < 10 d dp/1e18, that is
+    cp/dp < (d*1e5*dp + 11e22) / (dp * c * thr) <= (d*1e5*floor + 11e22) / (floor * c * thr)."""
+    if collateral_amount * threshold <= 0 or debt_price_floor <= 0:
+        return None
+    slack = (threshold // LTV_BASE + 2) * PRICE_BASE * LTV_RATIO_BASE * LTV_BASE  # thr/1e4 + 1 <= thr//1e4 + 2
+    return (debt * LTV_THRESHOLD * debt_price_floor + slack), debt_price_floor * collateral_amount * threshold
+
+
 def health_factor(collateral_amount: int, collateral_price: int, threshold: int, debt: int, debt_price: int) -> Decimal | None:
     """The contract's own health, over LTV_THRESHOLD; None (Infinity) when it is U128_MAX or aborts."""
     try:

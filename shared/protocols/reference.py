@@ -80,6 +80,14 @@ def liquidation_test(collateral_price: int, debt_price: int) -> Callable[[int, i
     return test
 
 
+def ratio_bound(collateral_amount: int, threshold: int, debt: int, debt_price_floor: int) -> tuple[int, int] | None:
+    """(num, den): liquidatable at prices (cp, dp) only if cp / dp < num / den; None: at any prices.
+    Exact here: collateral * cp * threshold < debt * dp * BPS."""
+    if collateral_amount * threshold <= 0:
+        return None
+    return debt * BPS, collateral_amount * threshold
+
+
 def health_factor(collateral_amount: int, collateral_price: int, threshold: int, debt: int, debt_price: int) -> Decimal | None:
     """Risk-adjusted collateral value over debt value; None stands for Infinity (no debt or worthless debt)."""
     denominator = debt * debt_price * BPS
