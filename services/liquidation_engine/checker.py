@@ -24,6 +24,7 @@ from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding, InterestOffsets, in_priority_order, scan
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads, sort_out
 from services.liquidation_engine.position_copy import Pair, PositionCopy
+from services.liquidation_engine.prefetch import Prefetch
 from services.liquidation_engine.receipts import ReceiptFollower
 from services.liquidation_engine.sending import LiquidationSender
 from shared.logging import get_logger
@@ -88,14 +89,23 @@ class Checker:
                     escrows: set[str] | None = None) -> CheckReport:
         started = time.monotonic()
         parts = self.parts
+        ahead = Prefetch(parts.positions, parts.prices, parts.sender, assets, balances=not self.dry_run)
+        try:
+            return await self._check(assets, accepted_at, trigger, escrows or set(), ahead, started)
+        finally:
+            ahead.cancel()
+
+    async def _check(self, assets: set[str] | None, accepted_at: float | None, trigger: str, escrows: set[str],
+                     ahead: Prefetch, started: float) -> CheckReport:
+        parts = self.parts
         await self._refresh_positions()
         await self._resolve_unknown()
-        work = self._work(assets, escrows or set())
+        work = self._work(assets, escrows)
         needed = {asset for pair, _ in work for asset in pair}
         report = CheckReport(trigger, sorted(assets if assets else needed))
         parts.metrics.checks.labels(trigger).inc()
         try:
-            snapshot = await parts.prices.snapshot(needed)
+            snapshot = await ahead.prices(needed, parts.prices)
         except PricesUnavailable as exc:
             report.error = self.prices_error = str(exc)
             parts.metrics.oracle_up.set(0)
@@ -113,16 +123,16 @@ class Checker:
             log.info("No liquidatable positions found", assets=report.assets, checked=report.checked)
             return self._finish(report, started)
         ordered = in_priority_order(report.liquidatable)
-        for finding in ordered:
-            log.info("Position checked", escrow=finding.position.escrow, healthFactor=finding.health_factor_text,
-                     liquidatable=True)
         report.eligible = await self._eligible(ordered)
         if self.dry_run:
             self._dry_run(report.eligible)
         elif report.eligible:
-            sent = await parts.sender.send(report.eligible, accepted_at)
+            sent = await parts.sender.send(report.eligible, accepted_at, balances=await ahead.balances())
             parts.follower.follow_all(sent)
             report.sent = len(sent)
+        for finding in ordered:  # logged once the sends are out: a hundred lines cost milliseconds
+            log.info("Position checked", escrow=finding.position.escrow, healthFactor=finding.health_factor_text,
+                     liquidatable=True)
         return self._finish(report, started)
 
     def _evaluate(self, work: list[tuple[Pair, Iterable[Position] | None]], usable: dict[str, int],

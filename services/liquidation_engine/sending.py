@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.outcomes import Outcomes
-from services.liquidation_engine.planning.budget import Plan, budget
+from services.liquidation_engine.planning.budget import Plan, Skipped, budget
 from services.liquidation_engine.planning.evaluate import Finding
 from services.liquidation_engine.planning.rules import InFlight
 from shared.logging import get_logger
@@ -77,8 +77,13 @@ class LiquidationSender:
         amounts = await asyncio.gather(*(self.pxe.private_balance(t, self.liquidator) for t in ordered))
         return self.in_flight.available(dict(zip(ordered, amounts, strict=True)))
 
-    async def send(self, findings: list[Finding], accepted_at: float | None) -> list[Sent]:
-        """Liquidate `findings` (in priority order, none in flight); the transactions that went out."""
+    async def send(self, findings: list[Finding], accepted_at: float | None,
+                   balances: dict[str, int] | None = None) -> list[Sent]:
+        """Liquidate `findings` (in priority order, none in flight); the transactions that went out.
+
+        `balances`: the liquidator's debt-token balances if already read. The most at-risk liquidation
+        goes out in a batch of its own, so the first send never waits for a hundred others.
+        """
         findings = [f for f in findings if f.position.escrow not in self.in_flight]
         if not findings:
             return []
@@ -87,53 +92,61 @@ class LiquidationSender:
             return []
         for f in findings:
             self.in_flight.lock(f.position.escrow)
-        attempts = await self._planned(findings)
-        if not attempts:
+        planned = await self._planned(findings, balances)
+        if planned is None:
             return []
-        chunks = [attempts[i:i + SEND_CHUNK] for i in range(0, len(attempts), SEND_CHUNK)]
-        sent = [s for chunk in await asyncio.gather(*(self._send_chunk(c, accepted_at) for c in chunks)) for s in chunk]
+        attempts, skipped = planned
+        chunks = [attempts[:1]] + [attempts[i:i + SEND_CHUNK] for i in range(1, len(attempts), SEND_CHUNK)]
+        results = await asyncio.gather(*(self._send_chunk(c, accepted_at) for c in chunks if c))
+        sent = [s for chunk in results for s in chunk]
         await self._record_hashes(sent)
+        await self.outcomes.skipped(skipped)
         return sent
 
-    async def _planned(self, findings: list[Finding]) -> list[Attempt]:
-        """Budgeted, skipped ones recorded, the rest persisted as `submitted` with their repay reserved."""
+    async def _planned(self, findings: list[Finding],
+                       balances: dict[str, int] | None) -> tuple[list[Attempt], list[Skipped]] | None:
+        """Budgeted within what the liquidator holds (less what sent transactions will still take)."""
+        tokens = {f.position.debt_token for f in findings}
         try:
-            available = await self.balances({f.position.debt_token for f in findings})
+            if balances is None or not tokens <= set(balances):
+                available = await self.balances(tokens)
+            else:
+                available = self.in_flight.available({t: balances[t] for t in tokens})
         except (PxeError, LiquidatorNotReady) as exc:
             for f in findings:
                 self.in_flight.unlock(f.position.escrow)
             log.error("Liquidator balance unavailable", error=str(exc), escrows=len(findings))
-            return []
+            return None
         planned, skipped = budget(findings, available)
-        await self.outcomes.skipped(skipped)
-        attempts = [Attempt(p.finding, p.plan) for p in planned]
-        try:
-            ids = await self.store.add([a.plan for a in attempts])
-        except Exception:
-            for attempt in attempts:
-                self.in_flight.unlock(attempt.plan.escrow)
-            raise
+        for item in planned:
+            self.in_flight.reserve(item.finding.position.debt_token, item.plan.repay)
+        return [Attempt(p.finding, p.plan) for p in planned], skipped
+
+    async def _persist(self, attempts: list[Attempt]) -> None:
+        """Their rows written as `submitted` before anything of theirs is sent (crash safety)."""
+        ids = await self.store.add([a.plan for a in attempts])
         for attempt, attempt_id in zip(attempts, ids, strict=True):
             attempt.attempt_id = attempt_id
-            self.in_flight.reserve(attempt.debt_token, attempt.plan.repay)
-        return attempts
 
     async def _send_chunk(self, attempts: list[Attempt], accepted_at: float | None) -> list[Sent]:
-        """Authwits for the chunk in one JSON-RPC batch, then its transactions in another."""
+        """The chunk's rows written while its authwits are made (one JSON-RPC batch), then its sends in another."""
         async with self._slots:
             assert self.liquidator is not None
             prepared = [self._calls(a) for a in attempts]
             intents = [(a.finding.position.pool, transfer) for a, (transfer, _) in zip(attempts, prepared, strict=True)]
+            rows = asyncio.ensure_future(self._persist(attempts))
             try:
                 authwits: list[dict | PxeError] = await self.pxe.create_authwits(self.liquidator, intents)
             except PxeError as exc:
                 authwits = [exc] * len(attempts)  # nothing was sent
-            ready: list[tuple[Attempt, Call, dict]] = []
-            for attempt, (_, liquidate), authwit in zip(attempts, prepared, authwits, strict=True):
-                if isinstance(authwit, PxeError):
-                    await self._not_sent(attempt, _reason(authwit))
-                else:
-                    ready.append((attempt, liquidate, authwit))
+            try:
+                await rows
+            except Exception as exc:  # noqa: BLE001 - without its row an attempt is never sent
+                for attempt in attempts:
+                    self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
+                log.error("Liquidation attempts not recorded; nothing sent", escrows=len(attempts), error=repr(exc))
+                return []
+            ready = await self._authorised(attempts, prepared, authwits)
             if not ready:
                 return []
             try:
@@ -143,6 +156,16 @@ class LiquidationSender:
                 results = [PxeUnreachable(_reason(exc))] * len(ready)
             return [s for (attempt, _, _), result in zip(ready, results, strict=True)
                     if (s := await self._outcome(attempt, result, accepted_at)) is not None]
+
+    async def _authorised(self, attempts: list[Attempt], prepared: list[tuple[Call, Call]],
+                          authwits: list[dict | PxeError]) -> list[tuple[Attempt, Call, dict]]:
+        ready: list[tuple[Attempt, Call, dict]] = []
+        for attempt, (_, liquidate), authwit in zip(attempts, prepared, authwits, strict=True):
+            if isinstance(authwit, PxeError):
+                await self._not_sent(attempt, _reason(authwit))
+            else:
+                ready.append((attempt, liquidate, authwit))
+        return ready
 
     def _calls(self, attempt: Attempt) -> tuple[Call, Call]:
         """The debt token's transfer the authwit allows, and the escrow's liquidate call."""
@@ -171,13 +194,13 @@ class LiquidationSender:
         try:
             await self.outcomes.failed(attempt.attempt_id, attempt.plan, error)
         finally:
-            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=attempt.attempt_id > 0)
+            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
 
     async def _unknown(self, attempt: Attempt, error: str) -> None:
         try:
             await self.outcomes.outcome_unknown(attempt.attempt_id, attempt.plan, attempt.finding.position, error)
         finally:
-            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=attempt.attempt_id > 0)
+            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
 
     async def _record_hashes(self, sent: list[Sent]) -> None:
         """Each hash durably recorded, so a restart follows the receipt instead of guessing."""

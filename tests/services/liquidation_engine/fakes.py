@@ -74,7 +74,7 @@ class FakePxe:
 
     async def send_txs(self, txs: list[tuple[list[Call], list[dict]]], _from: str) -> list[str | PxeError]:
         if self.on_send is not None:
-            await self.on_send()
+            await self.on_send([calls[0].to for calls, _authwits in txs])
         results: list[str | PxeError] = []
         for calls, _authwits in txs:
             target = calls[0].to

@@ -21,10 +21,12 @@ from tests.services.liquidation_engine.fakes import E18, EPOCH, NOW, P8, FakePxe
 
 
 class RecordingSender:
+    liquidator = None  # balances are not read ahead for it
+
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
 
-    async def send(self, findings: list[Finding], accepted_at: float | None) -> list[Any]:
+    async def send(self, findings: list[Finding], accepted_at: float | None, balances: Any = None) -> list[Any]:
         self.batches.append([f.position.escrow for f in findings])
         return []
 

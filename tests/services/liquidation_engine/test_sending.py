@@ -21,14 +21,15 @@ async def sender_for(tmp_path: Any, pxe: FakePxe) -> tuple[LiquidationSender, Pa
 async def test_an_attempt_is_written_before_its_transaction_is_sent(tmp_path: Any) -> None:
     pxe = FakePxe()
     sender, p = await sender_for(tmp_path, pxe)
-    rows_at_send: list[str] = []
+    rows_at_send: list[tuple[str, str]] = []
 
-    async def look() -> None:
-        rows_at_send.extend(r.status for r in await p.store.recent(10))
+    async def look(targets: list[str]) -> None:
+        rows = {r.escrow: r.status for r in await p.store.recent(10)}
+        rows_at_send.extend((target, rows.get(target, "missing")) for target in targets)
 
     pxe.on_send = look
     sent = await sender.send([finding(1), finding(2)], accepted_at=None)
-    assert rows_at_send == ["submitted", "submitted"]
+    assert sorted(rows_at_send) == [(escrow(1), "submitted"), (escrow(2), "submitted")]
     assert [s.attempt.plan.escrow for s in sent] == [escrow(1), escrow(2)]
     rows = await p.store.recent(10)
     assert {r.tx_hash for r in rows} == {s.tx_hash for s in sent}  # the hashes are durable once send returns
