@@ -51,17 +51,18 @@ def configure_logging(service: str, level: str = "info", fmt: str = "json") -> N
         if fmt == "console"
         else structlog.processors.JSONRenderer()
     )
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+        RepeatSampler(),
+        structlog.processors.format_exc_info,
+        _mask_processor,
+        renderer,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _add_service(service),
-            RepeatSampler(),
-            structlog.processors.format_exc_info,
-            _mask_processor,
-            renderer,
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
         # No file bound here: each line goes to the sys.stdout of its moment (pytest swaps it).
         logger_factory=structlog.PrintLoggerFactory(),

@@ -48,7 +48,7 @@ def assess(settings: PriceServiceSettings, keeper: PriceKeeper, tracked: int, pr
         "lastFetch": "ok" if status.last_fetch_ok is not False else "failed",
         "lastFetchAgeSeconds": int(now - status.last_fetch_at) if status.last_fetch_at else None,
         "lastOnChainUpdate": "ok" if status.last_update_ok is not False else status.update_error or "failed",
-        "pendingUpdate": {"assets": keeper.push.assets, "seconds": round(pending)} if pending else None,
+        "pendingUpdate": {"assets": keeper.push.assets, "seconds": round(pending)} if pending and keeper.push else None,
         "noAgreedPrice": disagreeing,
         "unpushable": dict(status.unpushable),
         "updaterBalanceEther": str(Decimal(probes.balance_wei) / WEI_PER_ETHER) if probes.balance_wei is not None else None,

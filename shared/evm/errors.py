@@ -118,7 +118,8 @@ def _strip_prefix(message: str) -> str:
 
 
 def _rpc_error(exc: Web3RPCError) -> dict[str, Any] | None:
-    error = exc.rpc_response.get("error") if isinstance(exc.rpc_response, dict) else None
+    response: Any = exc.rpc_response
+    error = response.get("error") if isinstance(response, dict) else None
     return error if isinstance(error, dict) else None
 
 
@@ -129,7 +130,7 @@ def revert_reason(exc: BaseException) -> str | None:
         if reason:
             return reason
         message = exc.message if isinstance(getattr(exc, "message", None), str) else str(exc)
-        return _strip_prefix(message) or "execution reverted"
+        return _strip_prefix(message or "") or "execution reverted"
     if isinstance(exc, Web3RPCError):
         error = _rpc_error(exc)
         message = str(error.get("message") or "") if error else str(exc.message or exc)

@@ -269,6 +269,6 @@ class TxSender:
 
 
 def _pool_entry(tx: dict[str, Any]) -> tuple[str, Fees]:
-    legacy = tx.get("gasPrice")
+    legacy = str(tx.get("gasPrice") or "0x0")
     max_fee = int(tx.get("maxFeePerGas") or legacy, 16)
     return str(tx["hash"]), Fees(max_fee=max_fee, priority=int(tx.get("maxPriorityFeePerGas") or legacy, 16))

@@ -132,7 +132,7 @@ class AztecPriceFeed:
             return f"outcome unknown: {exc}"
         if receipt.status != "success":
             return receipt.error or f"transaction {receipt.status}"
-        records = [(s, prices[s].price, prices[s].observed_at, tx_hash) for s in symbols]
+        records: list[Record] = [(s, prices[s].price, prices[s].observed_at, tx_hash) for s in symbols]
         await self._save_records(records)
         self._records.update({r[0]: r for r in records})
         return Pushed(tx_hash, receipt.block_number, None, {s: prices[s] for s in symbols})
