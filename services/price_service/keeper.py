@@ -105,7 +105,15 @@ class PriceKeeper:
             same = known is not None and known.price == price.price and known.updated_at == price.updated_at
             tx_hash = price.tx_hash or (known.tx_hash if same and known else None)
             self.onchain[symbol] = OnChainPrice(price.price, price.updated_at, tx_hash)
+            if price.updated_at:
+                self._stamp(symbol, price.updated_at)
         self.status.chain_error = None
+
+    def _stamp(self, symbol: str, updated_at: int) -> None:
+        """The gauge of the asset's on-chain time, read back or pushed, for a tracked asset only: the
+        heartbeat alert must see it after a restart, and must not see an asset removed meanwhile."""
+        if symbol in self._registry.symbols():
+            self._metrics.last_update.labels(symbol).set(updated_at)
 
     async def cycle(self) -> None:
         symbols = self._registry.symbols()
@@ -213,7 +221,7 @@ class PriceKeeper:
                 reasons[symbol] = due[symbol][1].reason if symbol in due else "replacement"
                 self.onchain[symbol] = OnChainPrice(price.price, price.observed_at, pushed.tx_hash)
                 self._metrics.updates.labels(reasons[symbol] or "initial").inc()
-                self._metrics.last_update.labels(symbol).set(price.observed_at)
+                self._stamp(symbol, price.observed_at)
                 updates.append(self._update_body(symbol, previous.get(symbol), pushed.tx_hash))
             log.info("Price updated on-chain", assets=sorted(reasons), txHash=pushed.tx_hash, blockNumber=pushed.block_number,
                      gasUsed=pushed.gas_used, reasons=reasons)
@@ -255,6 +263,11 @@ class PriceKeeper:
         self.onchain.pop(symbol, None)
         self.guard.forget(symbol)
         self.book.forget(symbol)
+        for gauge in (self._metrics.last_update, self._metrics.deviation):
+            try:
+                gauge.remove(symbol)  # an untracked asset's series would hold its last value for ever
+            except KeyError:
+                pass
 
     async def stop(self, grace: float = 2.0) -> None:
         """Let a push in flight finish within `grace`; a cancelled one is resolved at the next start."""

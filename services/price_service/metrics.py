@@ -23,4 +23,5 @@ class PriceMetrics(Metrics):
         self.replacements = self.counter("tx_replacements_total", "Stuck transactions replaced at their nonce")
         self.cancellations = self.counter("tx_cancellations_total", "Transactions given up on and cancelled at their nonce")
         self.updater_balance = self.gauge("updater_balance_ether", "Balance of the oracle updater account (display only)")
+        self.updater_balance.set(float("nan"))  # unknown until read, and for ever on a feed without one (Aztec)
         self.rpc_failovers = self.gauge("rpc_failovers", "Times the chain client moved to another RPC endpoint")
