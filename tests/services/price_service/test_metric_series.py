@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from tests.services.price_service.test_service import AUTH, cmc, engine, running, settings_for, settle  # noqa: F401
+from tests.services.price_service.service_harness import AUTH, running, settings_for, settle
 
 SERIES = re.compile(r'^price_service_last_onchain_update_timestamp\{asset="(\w+)"\} (\S+)$', re.M)
 
@@ -23,7 +23,7 @@ def balance(metrics: str) -> float:
     return float(re.search(r"^price_service_updater_balance_ether (\S+)$", metrics, re.M).group(1))  # type: ignore[union-attr]
 
 
-async def test_onchain_time_survives_a_restart_and_leaves_with_the_asset(local_chain, oracle_address, cmc, engine) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+async def test_onchain_time_survives_a_restart_and_leaves_with_the_asset(local_chain, oracle_address, cmc, engine) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(local_chain.url, oracle_address, local_chain.keys[1], engine.url)
     cmc.prices = {"BTC": "97000", "ETH": "3000"}
     async with running(settings) as (client, service):
@@ -45,7 +45,7 @@ async def test_onchain_time_survives_a_restart_and_leaves_with_the_asset(local_c
         assert 'price_service_price_deviation_percent{asset="ETH"}' not in metrics
 
 
-async def test_updater_balance_is_nan_until_read(local_chain, oracle_address, cmc, engine) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+async def test_updater_balance_is_nan_until_read(local_chain, oracle_address, cmc, engine) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(local_chain.url, oracle_address, local_chain.keys[1], engine.url)
     async with running(settings) as (client, _service):
         assert math.isnan(balance((await client.get("/metrics")).text))
