@@ -1,16 +1,18 @@
-"""liquidation-engine figures: reaction time from a price notification to the last liquidation sent,
-against the naive path, and the cost of evaluating 100 000 positions.
+"""liquidation-engine figures at a million positions: a price notification to the first and the last of
+100 liquidations sent, against the naive path in the same run; a full sweep against SWEEP_INTERVAL.
 
-    .venv/bin/python -m bench.bench_engine [--positions 100000] [--at-risk 100] [--rounds 7] [--naive-rounds 3]
+    .venv/bin/python -m bench.bench_engine [--positions 1000000] [--at-risk 100] [--rounds 7] [--naive-rounds 2]
                                            [--static-prices]
 
 Prints figures and ratios; asserts nothing. The development PXE runs in a process of its own with no
-injected latency; with anvil installed the PriceOracle lives on a local anvil chain and both the dev PXE
-(checking asserted prices) and the engine read it there. The note monitor runs in this process, seeded
-directly (its index), and the engine builds its copy through the monitor's HTTP API once.
+injected latency and holds the at-risk escrows (the ones liquidated); the rest of the book is healthy
+positions seeded straight into the note monitor's index (bench/book.py), which the engine copies
+through the monitor's HTTP API once, as it does at start. With anvil installed the PriceOracle lives
+on a local anvil chain and both the dev PXE (checking asserted prices) and the engine read it there.
 
-Fast path (the engine): POST /price-update -> one incremental GET /positions -> one batched oracle read ->
-evaluate the pair's positions with exact integers -> balance, authwit and send for each liquidatable one.
+Engine path: POST /price-update -> one incremental GET /positions -> the liquidation-price index picks
+the positions whose liquidation price the move crossed -> the exact integer check -> balance, authwit
+and send for each liquidatable one (the first alone, then in batches).
 Naive path: pull every position over HTTP from the monitor, evaluate each with Decimal, then the same sends.
 """
 
@@ -26,10 +28,12 @@ from typing import Any
 
 import httpx
 
+from bench.book import AT_RISK_DEBT, E18, HIGH, LOW, P8, THRESHOLD_BPS, healthy_positions
 from bench.engine_harness import Oracle, SendClock, dev_pxe_process, free_port, rpc, serving
-from bench.engine_report import Evaluation, Timings, report
+from bench.engine_report import Evaluation, Sweep, Timings, report
 from bench.naive_path import naive_evaluate, pull_all, to_wire
 from services.liquidation_engine.app import create_app as create_engine_app
+from services.liquidation_engine.check_requests import Pending
 from services.liquidation_engine.checker import gc_paused
 from services.liquidation_engine.planning.evaluate import InterestOffsets, in_priority_order, scan
 from services.liquidation_engine.service import LiquidationEngine
@@ -43,23 +47,18 @@ from shared.settings import load_settings
 
 API_KEY = "bench-key-7c2e9f4a1b8d3e6f0a5c2d9e8b7f6a1c"
 LIQUIDATOR_KEY = "0x0bec4000000000000000000000000000000000000000000000000000000000b1"
-E18 = 10**18
-P8 = 10**8
-HIGH, LOW = 60_000 * P8, 55_000 * P8
-HEALTHY_DEBT, AT_RISK_DEBT = 40_000 * E18, 46_000 * E18  # hf 1.1 and 0.956 at LOW; 1.2 and 1.04 at HIGH
-THRESHOLD_BPS = 8000
-EVALUATION_RUNS = 7
+EVALUATION_RUNS = 3
 
 
 @dataclass
 class World:
-    """What the bench created in the dev PXE: one BTC/USDC pool, healthy escrows and at-risk ones."""
+    """What the bench created in the dev PXE (one BTC/USDC pool, the at-risk escrows) and the book's size."""
 
     pxe_url: str
     btc: str
     usdc: str
     pool: str
-    healthy: list[str]
+    healthy: int
     risky: list[str]
     epoch: int
 
@@ -79,8 +78,10 @@ class MonitorIndex:
                                 self.now, self.block, self.index.next_version()))
 
     def put_all(self) -> None:
-        for address in self.world.healthy:
-            self.put(address, HEALTHY_DEBT)
+        w = self.world
+        for position in healthy_positions(w.healthy, w.pool, w.btc, w.usdc, w.epoch, self.now, self.block,
+                                          self.index.next_version):
+            self.index.put(position)
         for address in self.world.risky:
             self.put(address, AT_RISK_DEBT)
 
@@ -135,7 +136,9 @@ async def run(args: argparse.Namespace, pxe_url: str, oracle: Oracle, rpc_url: s
     monitor_app = create_monitor_app(monitor_settings(pxe_url, tmp))
     async with monitor_app.router.lifespan_context(monitor_app), serving(monitor_app, free_port()) as monitor_url:
         monitor = MonitorIndex(world, monitor_app.state.service.index, int(time.time()))
+        t = time.perf_counter()
         monitor.put_all()
+        print(f"monitor index seeded with {args.positions} positions in {time.perf_counter() - t:.1f} s")
         settings = engine_settings(pxe_url, monitor_url, rpc_url, oracle_address, tmp)
         engine = LiquidationEngine(settings, price_reader=None if use_chain else oracle.static)
         engine_app = create_engine_app(settings, engine)
@@ -146,9 +149,10 @@ async def run(args: argparse.Namespace, pxe_url: str, oracle: Oracle, rpc_url: s
                 fast = await fast_rounds(rig, http, engine_url, args)
                 naive = await naive_rounds(rig, http, monitor_url, args)
                 await rig.reset()  # the at-risk positions back, for the evaluation figures below
+                sweep = await sweeps(engine, LiquidationEngineSettings.model_fields["sweep_interval"].default)
             evaluation = evaluate_copy(engine)
             succeeded = (await engine.store.counts())["succeeded"]
-    report(args, fast, naive, evaluation, succeeded)
+    report(args, fast, naive, evaluation, sweep, succeeded)
 
 
 async def seed(args: argparse.Namespace, pxe_url: str, oracle: Oracle, use_chain: bool) -> World:
@@ -156,14 +160,12 @@ async def seed(args: argparse.Namespace, pxe_url: str, oracle: Oracle, use_chain
     btc = await rpc(pxe_url, "dev_createToken", ["BTC"])
     usdc = await rpc(pxe_url, "dev_createToken", ["USDC"])
     pool = await rpc(pxe_url, "dev_createPool", [btc, usdc, 7500, THRESHOLD_BPS])
-    t = time.perf_counter()
-    healthy = await rpc(pxe_url, "dev_createEscrows", [pool, args.positions - args.at_risk, str(E18), str(HEALTHY_DEBT), {"registered": True}])
     risky = await rpc(pxe_url, "dev_createEscrows", [pool, args.at_risk, str(E18), str(AT_RISK_DEBT), {"registered": True}])
     risky_addresses = [e["address"] for e in risky]
     epoch = int((await rpc(pxe_url, "dev_getPosition", [risky_addresses[0]]))["loanEpoch"])
-    print(f"seeded {len(healthy) + len(risky)} escrows in the dev PXE in {time.perf_counter() - t:.1f} s "
+    print(f"{len(risky)} at-risk escrows in the dev PXE, {args.positions - len(risky)} healthy positions in the monitor "
           f"(prices {'on anvil' if use_chain else 'static'})")
-    return World(pxe_url, btc, usdc, pool, [e["address"] for e in healthy], risky_addresses, epoch)
+    return World(pxe_url, btc, usdc, pool, args.positions - len(risky), risky_addresses, epoch)
 
 
 def monitor_settings(pxe_url: str, tmp: Path) -> NoteMonitorSettings:
@@ -230,6 +232,16 @@ async def naive_rounds(rig: Rig, http: httpx.AsyncClient, monitor_url: str, args
     return timings
 
 
+async def sweeps(engine: LiquidationEngine, interval: float) -> Sweep:
+    """The engine's own scheduled check over every position (nothing liquidatable at the high price)."""
+    times = []
+    for _ in range(EVALUATION_RUNS):
+        t = time.perf_counter()
+        checked = await engine.checker.run(Pending(), sweep=True)
+        times.append(time.perf_counter() - t)
+    return Sweep(times, checked.checked, interval)
+
+
 def evaluate_copy(engine: LiquidationEngine) -> Evaluation:
     """Evaluating the engine's whole copy: exact ints with cached interest, then Decimal from wire strings."""
     positions = list(engine.positions.positions(("BTC", "USDC")))
@@ -247,9 +259,9 @@ def evaluate_copy(engine: LiquidationEngine) -> Evaluation:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.bench_engine")
-    parser.add_argument("--positions", type=int, default=100_000)
+    parser.add_argument("--positions", type=int, default=1_000_000)
     parser.add_argument("--at-risk", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--naive-rounds", type=int, default=3)
+    parser.add_argument("--naive-rounds", type=int, default=2)
     parser.add_argument("--static-prices", action="store_true", help="no chain: the dev PXE and the engine share a price table")
     asyncio.run(main(parser.parse_args()))

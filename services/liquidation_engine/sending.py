@@ -82,7 +82,8 @@ class LiquidationSender:
         """Liquidate `findings` (in priority order, none in flight); the transactions that went out.
 
         `balances`: the liquidator's debt-token balances if already read. The most at-risk liquidation
-        goes out in a batch of its own, so the first send never waits for a hundred others.
+        goes out in a batch of its own and the others start once its send is on its way, so the first
+        send never queues behind a hundred authwits in the PXE.
         """
         findings = [f for f in findings if f.position.escrow not in self.in_flight]
         if not findings:
@@ -96,9 +97,7 @@ class LiquidationSender:
         if planned is None:
             return []
         attempts, skipped = planned
-        chunks = [attempts[:1]] + [attempts[i:i + SEND_CHUNK] for i in range(1, len(attempts), SEND_CHUNK)]
-        results = await asyncio.gather(*(self._send_chunk(c, accepted_at) for c in chunks if c))
-        sent = [s for chunk in results for s in chunk]
+        sent = await self._send_all(attempts, accepted_at)
         await self._record_hashes(sent)
         await self.outcomes.skipped(skipped)
         return sent
@@ -122,14 +121,30 @@ class LiquidationSender:
             self.in_flight.reserve(item.finding.position.debt_token, item.plan.repay)
         return [Attempt(p.finding, p.plan) for p in planned], skipped
 
+    async def _send_all(self, attempts: list[Attempt], accepted_at: float | None) -> list[Sent]:
+        if not attempts:
+            return []
+        first_out = asyncio.Event()
+        first = asyncio.ensure_future(self._send_chunk(attempts[:1], accepted_at, first_out))
+        head_start = asyncio.ensure_future(first_out.wait())
+        try:
+            await asyncio.wait([first, head_start], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            head_start.cancel()
+        rest = [attempts[i:i + SEND_CHUNK] for i in range(1, len(attempts), SEND_CHUNK)]
+        results = await asyncio.gather(first, *(self._send_chunk(c, accepted_at) for c in rest))
+        return [s for chunk in results for s in chunk]
+
     async def _persist(self, attempts: list[Attempt]) -> None:
         """Their rows written as `submitted` before anything of theirs is sent (crash safety)."""
         ids = await self.store.add([a.plan for a in attempts])
         for attempt, attempt_id in zip(attempts, ids, strict=True):
             attempt.attempt_id = attempt_id
 
-    async def _send_chunk(self, attempts: list[Attempt], accepted_at: float | None) -> list[Sent]:
-        """The chunk's rows written while its authwits are made (one JSON-RPC batch), then its sends in another."""
+    async def _send_chunk(self, attempts: list[Attempt], accepted_at: float | None,
+                          going_out: asyncio.Event | None = None) -> list[Sent]:
+        """The chunk's rows written while its authwits are made (one JSON-RPC batch), then its sends in
+        another; `going_out` is set as the sends leave."""
         async with self._slots:
             assert self.liquidator is not None
             prepared = [self._calls(a) for a in attempts]
@@ -149,6 +164,8 @@ class LiquidationSender:
             ready = await self._authorised(attempts, prepared, authwits)
             if not ready:
                 return []
+            if going_out is not None:
+                going_out.set()
             try:
                 results: list[str | PxeError] = await self.pxe.send_txs(
                     [([call], [authwit]) for _, call, authwit in ready], self.liquidator)

@@ -57,6 +57,7 @@ class FakePxe:
     block: int = 10
     sent: list[tuple[str, list[str]]] = field(default_factory=list)  # (escrow, liquidate args)
     on_send: Any = None
+    calls: list[tuple[str, int]] = field(default_factory=list)  # ("authwits" | "sends", batch size), in call order
     _hashes: Any = field(default_factory=lambda: itertools.count(1))
 
     async def register_account(self, _secret_key: str) -> str:
@@ -66,6 +67,8 @@ class FakePxe:
         return self.balances.get(token, 0)
 
     async def create_authwits(self, _from: str, intents: list[tuple[str, Call]]) -> list[dict | PxeError]:
+        self.calls.append(("authwits", len(intents)))
+        await asyncio.sleep(0)  # a round trip: other chunks may run meanwhile
         out: list[dict | PxeError] = []
         for _caller, call in intents:
             failure = self.authwit_failures.get(call.args[1])  # keyed by the pool field: args = [from, to, amount, nonce]
@@ -73,6 +76,8 @@ class FakePxe:
         return out
 
     async def send_txs(self, txs: list[tuple[list[Call], list[dict]]], _from: str) -> list[str | PxeError]:
+        self.calls.append(("sends", len(txs)))
+        await asyncio.sleep(0)
         if self.on_send is not None:
             await self.on_send([calls[0].to for calls, _authwits in txs])
         results: list[str | PxeError] = []

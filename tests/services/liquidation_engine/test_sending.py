@@ -36,6 +36,15 @@ async def test_an_attempt_is_written_before_its_transaction_is_sent(tmp_path: An
     assert escrow(1) in p.in_flight and p.in_flight.reserved[DEBT_TOKEN] == sum(s.attempt.plan.repay for s in sent)
 
 
+async def test_the_most_at_risk_goes_out_alone_before_the_others_ask_for_authwits(tmp_path: Any) -> None:
+    pxe = FakePxe()
+    sender, _ = await sender_for(tmp_path, pxe)
+    sent = await sender.send([finding(n) for n in range(1, 8)], accepted_at=None)
+    assert len(sent) == 7 and pxe.sent[0][0] == escrow(1)
+    assert pxe.calls[:2] == [("authwits", 1), ("sends", 1)]  # nothing else reached the PXE in between
+    assert sorted(pxe.calls[2:]) == [("authwits", 6), ("sends", 6)]
+
+
 async def test_the_liquidate_call_asserts_the_planned_repay_and_prices(tmp_path: Any) -> None:
     pxe = FakePxe()
     sender, _ = await sender_for(tmp_path, pxe)
