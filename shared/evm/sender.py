@@ -225,7 +225,9 @@ class TxSender:
         if to is not None:
             tx["to"] = to
         try:
-            estimate = int(await self.chain.w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+            # Against the block the transaction will land in: a chain that mines on demand keeps its
+            # last block's time while idle, and a time-checked call would fail there but not in the next.
+            estimate = int(await self.chain.w3.eth.estimate_gas(tx, "pending"))  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001
             raise to_chain_error(exc) from exc
         return estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN + GAS_MARGIN_ADD

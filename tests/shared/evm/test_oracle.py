@@ -167,3 +167,15 @@ async def test_owner_can_hand_over_the_updater_role(any_chain: LocalChain) -> No
             await evm.oracle.set_prices(await fresh(evm.oracle, {"BTC": BTC}))
         await evm.oracle_as(3).set_prices(await fresh(evm.oracle, {"BTC": BTC}))
         assert (await evm.oracle.get_price("BTC")).price == BTC
+
+
+async def test_a_push_after_the_chain_sat_idle_is_judged_by_the_next_block(any_chain: LocalChain) -> None:
+    # A chain that mines on demand keeps the time of its last block while idle; the push carries the
+    # present time, which the next block accepts but the stale last block would refuse (> 5 min ahead).
+    async with evm_clients(any_chain.url, any_chain.keys) as evm:
+        last_block = await evm.chain.latest_timestamp()
+        await evm.chain.w3.provider.make_request("evm_increaseTime", [600])  # type: ignore[arg-type]
+        observed = last_block + 600
+        written = await evm.oracle.set_prices({"BTC": (BTC, observed)})
+        assert written.written == {"BTC": (BTC, observed)}
+        assert await evm.oracle.get_price("BTC") == OnChainPrice(BTC, observed)
