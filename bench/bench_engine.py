@@ -34,13 +34,13 @@ from bench.engine_report import Evaluation, Sweep, Timings, report
 from bench.naive_path import naive_evaluate, pull_all, to_wire
 from services.liquidation_engine.app import create_app as create_engine_app
 from services.liquidation_engine.check_requests import Pending
-from services.liquidation_engine.checker import gc_paused
 from services.liquidation_engine.planning.evaluate import InterestOffsets, in_priority_order, scan
 from services.liquidation_engine.service import LiquidationEngine
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from services.note_monitor.app import create_app as create_monitor_app
 from services.note_monitor.settings import NoteMonitorSettings
 from shared.logging import configure_logging
+from shared.memory import gc_paused
 from shared.positions import Position
 from shared.protocols import reference
 from shared.settings import load_settings

@@ -1,11 +1,13 @@
 """The position wire contract (SPEC section 3): one record and one set of names for the note
 monitor that serves positions and the liquidation engine that keeps a copy of them.
 
-Slotted and mutable (a sync refreshes `synced_at` in place), so a million of them stay small.
+Slotted and mutable (a sync refreshes `synced_at` in place), so a million of them stay small: the
+values many positions repeat (pools, tokens, symbols, epochs, blocks, sync times) are held once.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,6 +31,26 @@ WIRE_NAMES: dict[str, str] = {
     "block_number": "blockNumber",
     "version": "version",
 }
+
+_REPEATED_INTS_MAX = 1 << 16
+_repeated_ints: dict[int, int] = {}
+
+
+def shared_text(value: str) -> str:
+    """One string object for a value thousands of positions repeat (a pool, a token, a symbol)."""
+    return sys.intern(value)
+
+
+def shared_int(value: int) -> int:
+    """One int object for a value many positions repeat (an epoch, a block, a sync time, a threshold)."""
+    return shared_ints().setdefault(value, value)
+
+
+def shared_ints() -> dict[int, int]:
+    """The table behind `shared_int`, for loops over many rows (`table.setdefault(v, v)`), kept bounded."""
+    if len(_repeated_ints) >= _REPEATED_INTS_MAX:
+        _repeated_ints.clear()
+    return _repeated_ints
 
 
 @dataclass(slots=True)
@@ -69,14 +91,15 @@ class Position:
     def from_wire(cls, item: dict[str, Any]) -> Position:
         """KeyError, ValueError or TypeError for a body that does not follow the contract."""
         return cls(
-            escrow=str(item["escrow"]), pool=str(item["pool"]),
-            collateral_asset=str(item["collateralAsset"]), collateral_token=str(item["collateralToken"]),
+            escrow=str(item["escrow"]), pool=shared_text(str(item["pool"])),
+            collateral_asset=shared_text(str(item["collateralAsset"])),
+            collateral_token=shared_text(str(item["collateralToken"])),
             collateral_amount=int(item["collateralAmount"]),
-            debt_asset=str(item["debtAsset"]), debt_token=str(item["debtToken"]),
-            debt_principal=int(item["debtPrincipal"]), debt_epoch=int(item["debtEpoch"]),
-            liquidation_threshold_bps=int(item["liquidationThresholdBps"]),
-            synced_at=int(item.get("syncedAt") or 0), block_number=int(item.get("blockNumber") or 0),
-            version=int(item["version"]),
+            debt_asset=shared_text(str(item["debtAsset"])), debt_token=shared_text(str(item["debtToken"])),
+            debt_principal=int(item["debtPrincipal"]), debt_epoch=shared_int(int(item["debtEpoch"])),
+            liquidation_threshold_bps=shared_int(int(item["liquidationThresholdBps"])),
+            synced_at=shared_int(int(item.get("syncedAt") or 0)),
+            block_number=shared_int(int(item.get("blockNumber") or 0)), version=int(item["version"]),
         )
 
 

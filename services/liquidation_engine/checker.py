@@ -10,10 +10,8 @@ escrows) are the service's Periodic loop and CheckRequests; this module only run
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from services.liquidation_engine.check_requests import CheckRequests, Pending
@@ -28,6 +26,7 @@ from services.liquidation_engine.prefetch import Prefetch
 from services.liquidation_engine.receipts import ReceiptFollower
 from services.liquidation_engine.sending import LiquidationSender
 from shared.logging import get_logger
+from shared.memory import gc_paused
 from shared.positions import Position
 from shared.protocols import LendingRules, format_health_factor
 
@@ -211,17 +210,6 @@ class Checker:
                 if was_read:
                     parts.requests.recheck(position.escrow)  # evaluate what we just read next time
         return eligible
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def healthy_logger(rules: LendingRules, collateral_price: int, debt_price: int) -> Callable[[Position, int], None]:

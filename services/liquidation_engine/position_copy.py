@@ -8,7 +8,6 @@ pair so a price change touches only the positions holding that asset.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -17,6 +16,7 @@ from services.liquidation_engine.monitor_client import MonitorClient, MonitorUna
 from services.liquidation_engine.planning.liquidation_index import LiquidationIndex
 from services.liquidation_engine.planning.rules import Rereads
 from shared.logging import get_logger
+from shared.memory import freeze_long_lived
 from shared.positions import Position
 from shared.protocols import reference
 from shared.pxe.client import PxeClient
@@ -159,29 +159,27 @@ class PositionCopy:
             if consistent:
                 break
         self.clear()
-        for item in fresh:
-            self.apply(item)
+        for position in fresh:
+            self.put(position)
         self.version = start_version
         changed = await self._incremental()
         self.last_error = None
-        # 100 000 long-lived positions make every full garbage collection walk them all (tens of ms,
-        # right in the middle of a liquidation burst). They hold no reference cycles: take them, and
-        # everything else alive now, out of the collector's scans.
-        gc.collect()
-        gc.freeze()
+        # A million long-lived positions would make every full collection walk them all (tens of ms,
+        # right in the middle of a liquidation burst).
+        freeze_long_lived()
         log.info("Positions loaded", positions=len(self), version=self.version)
         return len(fresh) + changed
 
-    async def _read_all(self) -> tuple[list[dict[str, Any]], int, bool]:
+    async def _read_all(self) -> tuple[list[Position], int, bool]:
         """Every position, the monitor's version at the first page, and whether it stayed the same."""
         offset = 0
         versions: list[int] = []
-        fresh: list[dict[str, Any]] = []
+        fresh: list[Position] = []
         while True:
             body = await self.monitor.positions(limit=self.page_size, offset=offset)
             versions.append(int(body["version"]))
             page = body["positions"]
-            fresh.extend(page)
+            fresh.extend(map(Position.from_wire, page))  # a page's JSON never outlives the page
             offset += len(page)
             if not page or offset >= int(body["total"]):
                 return fresh, versions[0], versions[0] == versions[-1]

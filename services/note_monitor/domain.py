@@ -3,16 +3,10 @@ contract of shared.positions) it makes with the notes a sync reads (shared.pxe.c
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from shared.positions import Position
 from shared.pxe.client import Notes
-
-
-def intern(value: str) -> str:
-    # Pools, tokens and symbols repeat across thousands of escrows; share one string each.
-    return sys.intern(value)
 
 
 @dataclass(slots=True, frozen=True)

@@ -8,7 +8,6 @@ number of positions.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from shared.positions import Position, RemovedPosition
@@ -26,7 +25,7 @@ class PositionIndex:
         self.allocated = version
         self._positions: dict[str, Position] = {}
         self._removed: dict[str, RemovedPosition] = {}
-        self._changes: OrderedDict[str, int] = OrderedDict()
+        self._changes: dict[str, int] = {}  # insertion-ordered: re-inserted on each change (no linked list)
         self._sorted: list[str] | None = None
 
     def __len__(self) -> int:
@@ -68,8 +67,8 @@ class PositionIndex:
         else:
             self._positions.pop(key, None)
             self._removed[key] = entry
+        self._changes.pop(key, None)
         self._changes[key] = entry.version
-        self._changes.move_to_end(key)
         if membership_changes:
             self._sorted = None
 

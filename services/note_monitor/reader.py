@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from services.note_monitor.domain import Escrow, intern
+from services.note_monitor.domain import Escrow
 from shared.logging import get_logger
+from shared.positions import shared_text
 from shared.pxe.client import Notes, PoolConfig
 from shared.pxe.errors import PxeError
 
@@ -42,13 +43,13 @@ class EscrowReader:
         return await self.pxe.notes_many([(e.address, e.pool) for e in escrows])
 
     async def discover(self, address: str, has_secret_key: bool, registered_at: int) -> Escrow:
-        pool = intern(await self.pxe.escrow_pool(address))
+        pool = shared_text(await self.pxe.escrow_pool(address))
         config = await self.pxe.pool_config(pool)
         return Escrow(
             address=address,
             pool=pool,
-            collateral_token=intern(config.collateral_token),
-            debt_token=intern(config.debt_token),
+            collateral_token=shared_text(config.collateral_token),
+            debt_token=shared_text(config.debt_token),
             collateral_asset=await self.symbol(config.collateral_token),
             debt_asset=await self.symbol(config.debt_token),
             liquidation_threshold_bps=config.liquidation_threshold,
@@ -58,7 +59,7 @@ class EscrowReader:
 
     async def symbol(self, token: str) -> str:
         if token not in self._symbols:
-            self._symbols[token] = intern(await self.pxe.token_symbol(token))
+            self._symbols[token] = shared_text(await self.pxe.token_symbol(token))
         return self._symbols[token]
 
 

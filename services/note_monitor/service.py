@@ -14,6 +14,7 @@ from services.note_monitor.store import PositionStore
 from services.note_monitor.sync import NoteSyncer, SyncReport
 from shared.db import Database
 from shared.health import CachedProbe
+from shared.memory import freeze_long_lived, gc_paused
 from shared.periodic import Periodic
 from shared.positions import Position, RemovedPosition
 
@@ -41,9 +42,12 @@ class NoteMonitor:
     async def start(self) -> None:
         store = self.registry.store
         await store.init()
-        snapshot = await store.load()
-        self.registry.load(snapshot.escrows)
-        self.index.load(snapshot.positions, snapshot.removals, snapshot.version)
+        with gc_paused():  # a million objects made at once: the collector would walk them again and again
+            snapshot = await store.load()
+            self.registry.load(snapshot.escrows)
+            self.index.load(snapshot.positions, snapshot.removals, snapshot.version)
+            del snapshot
+        freeze_long_lived()
         self.periodic.start(run_first=True)
 
     async def stop(self) -> None:

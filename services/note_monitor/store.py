@@ -6,7 +6,8 @@ never hands out a version that a reader has already seen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,12 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.note_monitor import models
-from services.note_monitor.domain import Escrow, intern
+from services.note_monitor.domain import Escrow
 from shared.db import Database
-from shared.positions import Position, RemovedPosition
+from shared.positions import Position, RemovedPosition, shared_ints
 
 CHUNK = 500  # keeps IN lists far below every database's bound-parameter limit
+LOAD_PARTITION = 10_000  # rows fetched at a time at start
 
 
 @dataclass
@@ -48,14 +50,26 @@ def _position_row(p: Position) -> dict[str, Any]:
     }
 
 
-def _position(row: Any) -> Position:
-    return Position(
-        escrow=row.escrow, pool=intern(row.pool), collateral_asset=intern(row.collateral_asset),
-        collateral_token=intern(row.collateral_token), collateral_amount=int(row.collateral_amount),
-        debt_asset=intern(row.debt_asset), debt_token=intern(row.debt_token), debt_principal=int(row.debt_principal),
-        debt_epoch=row.debt_epoch, liquidation_threshold_bps=row.liquidation_threshold_bps,
-        synced_at=row.synced_at, block_number=row.block_number, version=row.version,
-    )
+def _registered(rows: Sequence[Any], escrows: list[Escrow], positions: list[Position]) -> None:
+    """Rows of escrows joined to their positions: the escrow's columns in its record's field order,
+    then the position's own; the values many rows repeat are held once."""
+    text, ints = sys.intern, shared_ints()
+    for address, pool, c_token, d_token, c_asset, d_asset, bps, has_key, registered_at, *notes in rows:
+        escrow = Escrow(address, text(pool), text(c_token), text(d_token), text(c_asset), text(d_asset),
+                        ints.setdefault(bps, bps), bool(has_key), ints.setdefault(registered_at, registered_at))
+        escrows.append(escrow)
+        c_amount, d_principal, epoch, synced, block, version = notes
+        if version is not None:
+            positions.append(Position(address, escrow.pool, escrow.collateral_asset, escrow.collateral_token,
+                                      int(c_amount), escrow.debt_asset, escrow.debt_token, int(d_principal),
+                                      ints.setdefault(epoch, epoch), escrow.liquidation_threshold_bps,
+                                      ints.setdefault(synced, synced), ints.setdefault(block, block), version))
+
+
+async def _partitions(s: AsyncSession, query: Any) -> AsyncIterator[Sequence[Any]]:
+    result = await s.stream(query)
+    async for partition in result.partitions(LOAD_PARTITION):
+        yield partition
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -75,22 +89,20 @@ class PositionStore:
                 await s.execute(insert(models.meta).values(key=models.VERSION_KEY, value=0))
 
     async def load(self) -> Snapshot:
+        """Streamed in partitions: a million rows never sit in memory at once beside what they become."""
+        e, p = models.escrows.c, models.positions.c
+        joined = (select(*models.escrows.c, p.collateral_amount, p.debt_principal, p.debt_epoch, p.synced_at,
+                         p.block_number, p.version)
+                  .select_from(models.escrows.outerjoin(models.positions, p.escrow == e.address)))
+        escrows: list[Escrow] = []
+        positions: list[Position] = []
         async with self.db.session() as s:
-            escrow_rows = (await s.execute(select(models.escrows))).all()
-            position_rows = (await s.execute(select(models.positions))).all()
-            removal_rows = (await s.execute(select(models.position_removals))).all()
+            async for rows in _partitions(s, joined):
+                _registered(rows, escrows, positions)
+            removals = [RemovedPosition(r.escrow, r.collateral_asset, r.debt_asset, r.version)
+                        async for rows in _partitions(s, select(models.position_removals)) for r in rows]
             version = await s.scalar(select(models.meta.c.value).where(models.meta.c.key == models.VERSION_KEY))
-        escrows = [
-            Escrow(
-                address=r.address, pool=intern(r.pool), collateral_token=intern(r.collateral_token),
-                debt_token=intern(r.debt_token), collateral_asset=intern(r.collateral_asset),
-                debt_asset=intern(r.debt_asset), liquidation_threshold_bps=r.liquidation_threshold_bps,
-                has_secret_key=bool(r.has_secret_key), registered_at=r.registered_at,
-            )
-            for r in escrow_rows
-        ]
-        removals = [RemovedPosition(r.escrow, r.collateral_asset, r.debt_asset, r.version) for r in removal_rows]
-        return Snapshot(escrows, [_position(r) for r in position_rows], removals, version or 0)
+        return Snapshot(escrows, positions, removals, version or 0)
 
     async def save_registration(self, escrow: Escrow, position: Position, version: int) -> None:
         async with self.db.transaction() as s:
