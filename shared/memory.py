@@ -23,6 +23,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def collect_young() -> None:
+    """While paused: free the short-lived cycles of one step (an HTTP response, say) without walking
+    the long-lived objects the previous steps made, which have left the youngest generation."""
+    gc.collect(0)
+
+
 def freeze_long_lived() -> None:
     """Collect once, then move everything alive out of the collector's scans (it stays alive anyway)."""
     gc.collect()

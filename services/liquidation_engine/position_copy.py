@@ -16,7 +16,7 @@ from services.liquidation_engine.monitor_client import MonitorClient, MonitorUna
 from services.liquidation_engine.planning.liquidation_index import LiquidationIndex
 from services.liquidation_engine.planning.rules import Rereads
 from shared.logging import get_logger
-from shared.memory import freeze_long_lived
+from shared.memory import collect_young, freeze_long_lived, gc_paused
 from shared.positions import Position
 from shared.protocols import reference
 from shared.pxe.client import PxeClient
@@ -154,13 +154,14 @@ class PositionCopy:
         # Pages are read by offset: a change between two pages can shift an unchanged entry past us.
         # A read during which the monitor's version did not move is consistent; retry a few times
         # for one, and the incremental read from the first page's version covers the rest.
-        for _ in range(FULL_LOAD_TRIES):
-            fresh, start_version, consistent = await self._read_all()
-            if consistent:
-                break
-        self.clear()
-        for position in fresh:
-            self.put(position)
+        with gc_paused():  # a million records made at once: the collector would walk them again and again
+            for _ in range(FULL_LOAD_TRIES):
+                fresh, start_version, consistent = await self._read_all()
+                if consistent:
+                    break
+            self.clear()
+            for position in fresh:
+                self.put(position)
         self.version = start_version
         changed = await self._incremental()
         self.last_error = None
@@ -180,6 +181,7 @@ class PositionCopy:
             versions.append(int(body["version"]))
             page = body["positions"]
             fresh.extend(map(Position.from_wire, page))  # a page's JSON never outlives the page
+            collect_young()
             offset += len(page)
             if not page or offset >= int(body["total"]):
                 return fresh, versions[0], versions[0] == versions[-1]
