@@ -10,11 +10,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import get_logger
 
 log = get_logger()
+
+
+class InputRejected(StarletteHTTPException):
+    """A 422 for a rule only the service can check (the PXE refused the escrow, say), answered in the
+    documented shape of every 422: the message and the field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(status_code=422, detail=f"{field}: {message}")
+        self.field = field
+        self.reason = message
 
 
 class ErrorOut(BaseModel):
@@ -48,8 +59,8 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
             for code in codes}
 
 
-def error_response(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+def error_response(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
 
 
 def _message(err: dict[str, Any]) -> str:
@@ -72,9 +83,27 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     return error_response(422, _describe(errors[0]) if errors else "Invalid request", details=details)
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else "Request failed"
-    return error_response(exc.status_code, message)
+    if exc.status_code == 422:  # documented as ValidationErrorOut, whoever raised it
+        field, reason = (exc.field, exc.reason) if isinstance(exc, InputRejected) else ("", message)
+        return error_response(422, message, headers=exc.headers, details=[{"field": field, "message": reason}])
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(exc.status_code, message, headers=headers or None)
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers (RFC 9110 wants them all in a 405's Allow), not only those of the one
+    route that was tried: GET /assets and POST /assets are two routes. Each method is asked of the routes."""
+    routes = request.app.router.routes
+    allowed = [method for method in _METHODS
+               if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)]
+    return ", ".join(allowed)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -30,7 +30,8 @@ class Metrics:
 metrics_router = APIRouter()
 
 
-@metrics_router.get("/metrics", include_in_schema=True, response_class=Response)
+@metrics_router.get("/metrics", response_class=Response, responses={200: {
+    "description": "Prometheus text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}})
 async def metrics_endpoint(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics
     return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -9,17 +9,20 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, StrictInt, WithJsonSchema
 
-from shared.pxe.fields import FIELD_LIMIT, normalize_address
+from shared.pxe.fields import normalize_address
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9]{1,15}$"
 HEX_PATTERN = r"^0x[0-9a-fA-F]{1,64}$"
+# A field element (below 2**254 = 0x4 followed by 63 zeros): up to 63 hex digits, or 64 starting 0-3.
+FIELD_PATTERN = r"^0x([0-9a-fA-F]{1,63}|[0-3][0-9a-fA-F]{63})$"
 DECIMAL_PATTERN = r"^[0-9]{1,30}(\.[0-9]{1,18})?$"
 INTEGER_PATTERN = r"^[0-9]{1,78}$"
 
 _SYMBOL = re.compile(SYMBOL_PATTERN)
 _HEX = re.compile(HEX_PATTERN)
+_FIELD = re.compile(FIELD_PATTERN)
 _DECIMAL = re.compile(DECIMAL_PATTERN)
 
 
@@ -43,20 +46,25 @@ def _decimal(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    try:
-        return normalize_address(value)
-    except ValueError:
-        raise ValueError("an address must be 0x followed by 1 to 64 hex digits") from None
+    # The pattern exactly: no surrounding whitespace (normalize_address alone would strip it).
+    if not _HEX.fullmatch(value):
+        raise ValueError("an address must be 0x followed by 1 to 64 hex digits")
+    return normalize_address(value)
 
 
 def _field_secret(value: str) -> str:
     # The message never repeats the value: it may be a secret key.
-    if not isinstance(value, str) or not _HEX.fullmatch(value):
-        raise ValueError("must be 0x followed by 1 to 64 hex digits")
-    number = int(value[2:], 16)
-    if number >= FIELD_LIMIT:
-        raise ValueError("must be a field element (below 2**254)")
-    return f"0x{number:064x}"
+    if not isinstance(value, str) or not _FIELD.fullmatch(value):
+        raise ValueError("must be a field element: 0x followed by 1 to 64 hex digits, below 2**254")
+    return f"0x{int(value[2:], 16):064x}"  # below FIELD_LIMIT, as FIELD_PATTERN says
+
+
+def _whole_number(value: object) -> object:
+    # JSON has numbers, not ints and floats: 1750000000.0 is the integer the schema allows, "1750000000"
+    # and true are not (left for StrictInt to refuse), nor is 1.5.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _schema(pattern: str, description: str, example: str) -> WithJsonSchema:
@@ -71,6 +79,8 @@ TxHash = Annotated[str, AfterValidator(_tx_hash), _schema(HEX_PATTERN, "transact
 DecimalString = Annotated[str, AfterValidator(_decimal),
                           _schema(DECIMAL_PATTERN, "a non-negative decimal string, never a JSON number", "97000.5")]
 FieldSecret = Annotated[str, AfterValidator(_field_secret),
-                        _schema(HEX_PATTERN, "a field element below 2**254; never stored or returned", "0x1")]
+                        _schema(FIELD_PATTERN, "a field element below 2**254; never stored or returned", "0x1")]
+# A JSON integer ("type": "integer"): any number without a fraction, 7.0 included; never a string or a bool.
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
 # Token amounts in base units: integers too large for JSON numbers, so decimal strings.
 Amount = Annotated[str, _schema(INTEGER_PATTERN, "an integer in base units", "1500000000000000000")]

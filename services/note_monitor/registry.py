@@ -37,6 +37,10 @@ class PxeUnavailable(Exception):
 class EscrowRejected(Exception):
     """The PXE refused the escrow, e.g. its notes are unknown; the message is the PXE's reason."""
 
+    def __init__(self, reason: str, field: str = "address") -> None:
+        super().__init__(reason)
+        self.field = field
+
 
 def scrub(message: str, secret: str | None) -> str:
     if secret:
@@ -51,7 +55,7 @@ def contract_instance(address: str, instance: dict[str, Any] | None) -> dict[str
         except ValueError:
             same = False
         if not same:
-            raise EscrowRejected("instance.address does not match address")
+            raise EscrowRejected("does not match address", field="instance.address")
     return {**(instance or {}), "address": address}
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from services.liquidation_engine.api.deps import EngineDep
-from services.liquidation_engine.api.schemas import Accepted, Health, LiquidationList, PriceUpdateBody, liquidation_out
-from services.liquidation_engine.attempts import STATUSES
+from services.liquidation_engine.api.schemas import (
+    Accepted,
+    Health,
+    LiquidationList,
+    PriceUpdateBody,
+    StatusFilter,
+    liquidation_out,
+)
 from shared.auth import protected_router
 from shared.errors import error_responses
 
@@ -33,10 +39,7 @@ async def price_update(body: PriceUpdateBody, engine: EngineDep) -> dict[str, in
 async def list_liquidations(
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    status: Annotated[str | None, Query(description="submitted | unknown | succeeded | failed | skipped; empty for all",
-                                        json_schema_extra={"enum": [*STATUSES, ""]})] = None,
+    status: Annotated[StatusFilter | None, Query(description="one status, or empty for all")] = None,
 ) -> dict[str, Any]:
-    if status and status not in STATUSES:
-        raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
     rows = await engine.liquidations(limit, status or None)
     return {"liquidations": [liquidation_out(r, engine.rules.PRICE_DECIMALS) for r in rows]}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.liquidation_engine.models import LiquidationRow
-from shared.types import DecimalString, Symbol, TxHash
+from shared.types import DecimalString, Symbol, TxHash, WholeNumber
 from shared.units import format_units
 
 MAX_UPDATES = 100
 Status = Literal["submitted", "unknown", "succeeded", "failed", "skipped"]
+StatusFilter = Literal["submitted", "unknown", "succeeded", "failed", "skipped", ""]  # "" is every status
 
 
 class PriceUpdate(BaseModel):
@@ -20,7 +21,7 @@ class PriceUpdate(BaseModel):
     asset: Symbol
     price: DecimalString = Field(description="informational: the oracle price is what counts")
     previousPrice: DecimalString | None = None
-    timestamp: StrictInt = Field(ge=0)
+    timestamp: WholeNumber = Field(ge=0)
     txHash: TxHash
 
 

@@ -19,22 +19,14 @@ from services.note_monitor.api.schemas import (
 )
 from services.note_monitor.registry import EscrowExists, EscrowNotFound, EscrowRejected, PxeUnavailable
 from shared.auth import protected_router
-from shared.errors import error_responses
+from shared.errors import InputRejected, error_responses
 from shared.positions import PositionOut
-from shared.pxe.fields import normalize_address
-from shared.types import Symbol
+from shared.types import Address, Symbol
 
 router = APIRouter()
 protected = protected_router()
 
 MAX_PAGE = 5000
-
-
-def address_or_404(value: str, what: str = "Escrow") -> str:
-    try:
-        return normalize_address(value)
-    except ValueError:
-        raise HTTPException(404, f"{what} not found") from None
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
@@ -51,7 +43,7 @@ async def register_escrow(body: RegisterEscrow, monitor: MonitorDep) -> dict[str
     except EscrowExists as exc:
         raise HTTPException(409, str(exc)) from None
     except EscrowRejected as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise InputRejected(exc.field, str(exc)) from None
     except PxeUnavailable as exc:
         raise HTTPException(503, str(exc)) from None
     return escrow_out(escrow)
@@ -63,10 +55,10 @@ async def list_escrows(monitor: MonitorDep) -> dict[str, Any]:
     return {"escrows": escrows, "count": len(escrows)}
 
 
-@protected.delete("/escrows/{address}", response_model=EscrowOut, responses=error_responses(401, 404))
-async def remove_escrow(address: str, monitor: MonitorDep) -> dict[str, Any]:
+@protected.delete("/escrows/{address}", response_model=EscrowOut, responses=error_responses(401, 404, 422))
+async def remove_escrow(address: Address, monitor: MonitorDep) -> dict[str, Any]:
     try:
-        escrow = await monitor.remove(address_or_404(address))
+        escrow = await monitor.remove(address)
     except EscrowNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     return escrow_out(escrow)
@@ -86,9 +78,9 @@ async def list_positions(
                          "offset": offset, "version": version})
 
 
-@protected.get("/positions/{escrow}", response_model=PositionOut, responses=error_responses(401, 404))
-async def get_position(escrow: str, monitor: MonitorDep) -> dict[str, Any]:
-    position = monitor.position(address_or_404(escrow, "Position"))
+@protected.get("/positions/{escrow}", response_model=PositionOut, responses=error_responses(401, 404, 422))
+async def get_position(escrow: Address, monitor: MonitorDep) -> dict[str, Any]:
+    position = monitor.position(escrow)
     if position is None:
         raise HTTPException(404, "Position not found")
     return position.to_wire()

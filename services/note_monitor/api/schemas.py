@@ -19,12 +19,22 @@ class RegisterEscrow(BaseModel):
 
     address: Address
     secret_key: FieldSecret | None = Field(None, alias="secretKey", description="Lets the PXE decrypt the notes; never stored")
-    instance: dict[str, Any] | None = Field(None, description="Contract instance passed to pxe_registerContract")
+    instance: dict[str, Any] | None = Field(None, description=(
+        f"Contract instance passed to pxe_registerContract: at most {MAX_INSTANCE_BYTES} bytes of JSON, and its `address`, "
+        "if it has one, is `address`"))
 
     @field_validator("instance")
     @classmethod
     def _instance(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value)) > MAX_INSTANCE_BYTES:
+        if value is None:
+            return None
+        try:
+            # What is forwarded to the PXE: JSON proper. Python's parser also takes NaN, Infinity, 1e400
+            # and unpaired surrogates ("\ud800"), which no JSON encoder can send on.
+            encoded = json.dumps(value, allow_nan=False, ensure_ascii=False).encode()
+        except (ValueError, UnicodeEncodeError):
+            raise ValueError("must be plain JSON: no NaN or Infinity, no unpaired surrogate") from None
+        if len(encoded) > MAX_INSTANCE_BYTES:
             raise ValueError(f"must be at most {MAX_INSTANCE_BYTES} bytes of JSON")
         return value
 

@@ -22,6 +22,7 @@ from services.price_service.assets import Asset, AssetExists, AssetLimitReached,
 from services.price_service.service import AssetPrice
 from shared.auth import protected_router
 from shared.errors import error_responses
+from shared.types import Symbol
 from shared.units import format_price, format_units
 
 router = APIRouter()
@@ -68,12 +69,12 @@ async def add_asset(body: AssetIn, svc: PriceServiceDep) -> AssetOut:
     return asset_out(asset)
 
 
-@protected.delete("/assets/{symbol}", response_model=AssetOut, responses=error_responses(401, 404))
-async def remove_asset(symbol: str, svc: PriceServiceDep) -> AssetOut:
+@protected.delete("/assets/{symbol}", response_model=AssetOut, responses=error_responses(401, 404, 422))
+async def remove_asset(symbol: Symbol, svc: PriceServiceDep) -> AssetOut:
     try:
         asset = await svc.remove_asset(symbol)
     except AssetNotFound:
-        raise HTTPException(404, f"Asset not tracked: {symbol[:32]}") from None
+        raise HTTPException(404, f"Asset not tracked: {symbol}") from None
     return asset_out(asset)
 
 

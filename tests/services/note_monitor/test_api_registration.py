@@ -128,7 +128,7 @@ async def test_client_errors_are_clear(monitor: Monitor, pxe: Any, world: dict[s
 
     unknown = "0x" + "5" * 64
     assert (await monitor.http.get(f"/positions/{unknown}", headers=KEY)).status_code == 404
-    assert (await monitor.http.get("/positions/not-an-address", headers=KEY)).status_code == 404
+    assert (await monitor.http.get("/positions/not-an-address", headers=KEY)).status_code == 422  # the documented pattern
     assert (await monitor.http.delete(f"/escrows/{unknown}", headers=KEY)).status_code == 404
 
     huge = {"address": escrow["address"], "instance": {"blob": "x" * 8000}}

@@ -56,8 +56,9 @@ async def test_an_instance_must_belong_to_the_address(tmp_path: Any) -> None:
     pxe = FakePxe()
     address = pxe.add(1)
     registry = await registry_for(tmp_path, pxe)
-    with pytest.raises(EscrowRejected, match="instance.address does not match"):
+    with pytest.raises(EscrowRejected, match="does not match address") as rejected:
         await registry.register(address, None, {"address": escrow(9)})
+    assert rejected.value.field == "instance.address"
 
 
 async def test_removal_leaves_a_versioned_tombstone(tmp_path: Any) -> None:
