@@ -6,7 +6,9 @@ secret values never appear in that line or in any log.
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 import sys
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
@@ -68,6 +70,8 @@ class ServiceSettings(BaseSettings):
     note_monitor_url: str = ""
     liquidation_engine_url: str = ""
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # Names this replica in the shared database's leases and in /health; unique per running process.
+    instance_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
 
     _api_key_generated: bool = PrivateAttr(default=False)
 
@@ -85,6 +89,8 @@ class ServiceSettings(BaseSettings):
     def _derive(self) -> "ServiceSettings":
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///./data/{self.database_name}.db"
+        if not self.instance_id:
+            self.instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}"
         for name, port in (
             ("price_service", self.price_service_port),
             ("note_monitor", self.note_monitor_port),

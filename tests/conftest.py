@@ -17,9 +17,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: i
     import os
 
     for name in list(os.environ):
-        if name.startswith(("LIQUIDATION_", "CMC_", "COINGECKO_", "COINBASE_", "KRAKEN_", "PRICE_", "NOTE_", "ORACLE_", "PXE_", "RPC_", "SYNC_", "SWEEP_")) or name in (
+        if name.startswith(("LIQUIDATION_", "CMC_", "COINGECKO_", "COINBASE_", "KRAKEN_", "PRICE_", "NOTE_", "ORACLE_", "PXE_", "RPC_", "SYNC_", "SWEEP_", "LEASE_")) or name in (
             "ENVIRONMENT", "DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT", "HOST", "DRY_RUN", "MAX_TRACKED_ASSETS", "MAX_PRICE_JUMP",
-            "MIN_SOURCES", "MAX_SOURCE_SPREAD", "SOURCE_MAX_AGE",
+            "MIN_SOURCES", "MAX_SOURCE_SPREAD", "SOURCE_MAX_AGE", "INSTANCE_ID",
         ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

@@ -14,9 +14,10 @@ from collections.abc import Callable
 
 from sqlalchemy import func, insert, select, update
 
-from services.liquidation_engine.models import Base, LiquidationRow
+from services.liquidation_engine.models import MIGRATIONS, LiquidationRow
 from services.liquidation_engine.planning.budget import Plan
 from shared.db import Database
+from shared.migrations import upgrade
 
 STATUSES = ("submitted", "unknown", "succeeded", "failed", "skipped")
 INTERRUPTED_ERROR = (
@@ -36,7 +37,7 @@ class AttemptStore:
         return int(self._clock())
 
     async def init(self) -> None:
-        await self.db.create_all(Base.metadata)
+        await upgrade(self.db, MIGRATIONS)
 
     def _values(self, plan: Plan, status: str, error: str | None, now: int) -> dict[str, object]:
         return {

@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.leases import lease_table
+from shared.migrations import Migrations
+
 
 class Base(DeclarativeBase):
     pass
@@ -29,3 +32,8 @@ class LiquidationRow(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_liquidations_status_id", "status", "id"),)
+
+
+leases = lease_table(Base.metadata, "engine_leases")
+
+MIGRATIONS = Migrations("services.liquidation_engine.migrations", "alembic_version_engine", Base.metadata, "liquidations")

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table
 
+from shared.leases import lease_table
+from shared.migrations import Migrations
+
 ADDRESS = String(66)
 AMOUNT = String(80)
 
@@ -62,3 +65,7 @@ meta = Table(
 )
 
 VERSION_KEY = "version"
+
+leases = lease_table(metadata, "monitor_leases")
+
+MIGRATIONS = Migrations("services.note_monitor.migrations", "alembic_version_monitor", metadata, "escrows")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.note_monitor import models
 from services.note_monitor.domain import Escrow
 from shared.db import Database
+from shared.migrations import upgrade
 from shared.positions import Position, RemovedPosition, shared_ints
 
 CHUNK = 500  # keeps IN lists far below every database's bound-parameter limit
@@ -82,7 +83,7 @@ class PositionStore:
         self.db = db
 
     async def init(self) -> None:
-        await self.db.create_all(models.metadata)
+        await upgrade(self.db, models.MIGRATIONS)
         async with self.db.transaction() as s:
             found = await s.scalar(select(models.meta.c.value).where(models.meta.c.key == models.VERSION_KEY))
             if found is None:

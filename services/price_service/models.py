@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.leases import lease_table
+from shared.migrations import Migrations
+
 
 class Base(DeclarativeBase):
     pass
@@ -34,3 +37,8 @@ class FeedUpdateRow(Base):
     price: Mapped[str] = mapped_column(String(80))
     updated_at: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+
+
+leases = lease_table(Base.metadata, "price_leases")
+
+MIGRATIONS = Migrations("services.price_service.migrations", "alembic_version_price", Base.metadata, "assets")

@@ -19,7 +19,7 @@ from services.price_service.feeds.evm_oracle import EvmFeedConfig, EvmOracleFeed
 from services.price_service.health import Probes, assess
 from services.price_service.keeper import PriceKeeper
 from services.price_service.metrics import PriceMetrics
-from services.price_service.models import Base
+from services.price_service.models import MIGRATIONS
 from services.price_service.notifier import EngineNotifier
 from services.price_service.quotes import ConsensusRule, QuoteBook
 from services.price_service.settings import PriceServiceSettings
@@ -28,6 +28,7 @@ from shared.db import Database
 from shared.evm.oracle import OnChainPrice
 from shared.health import CachedProbe
 from shared.logging import get_logger
+from shared.migrations import upgrade
 from shared.periodic import Periodic
 from shared.protocols import LendingRules, rules_for
 from shared.pxe.client import PxeClient
@@ -83,7 +84,7 @@ class PriceService:
                              lambda address: self.registry.set_meta(ORACLE_META_KEY, address))
 
     async def start(self) -> None:
-        await self.db.create_all(Base.metadata)
+        await upgrade(self.db, MIGRATIONS)
         await self.registry.load()
         self.notifier.start()
         self.loop.start()

@@ -1,0 +1,1 @@
+"""Schema revisions of the price service (Alembic); applied at start by shared.migrations."""
