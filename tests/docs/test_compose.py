@@ -74,3 +74,15 @@ def test_healthcheck_and_the_pxe_url_the_docs_give() -> None:
         assert url in (REPO / doc).read_text(), doc
     assert "--profile gateway" in (REPO / "RUNBOOK.md").read_text()
     assert "COMPOSE_PROFILES=gateway" in (REPO / "RUNBOOK.md").read_text()
+
+
+def test_services_reach_each_other_by_compose_name() -> None:
+    # 127.0.0.1, the default, is the container itself: the engine would never learn nocom-v1's feed
+    # times from the price service and would call every feed price stale.
+    urls = {
+        ("price-service", "LIQUIDATION_ENGINE_URL"): "http://liquidation-engine:3002",
+        ("liquidation-engine", "NOTE_MONITOR_URL"): "http://note-monitor:3001",
+        ("liquidation-engine", "PRICE_SERVICE_URL"): "http://price-service:3000",
+    }
+    for (service, name), url in urls.items():
+        assert SERVICES[service]["environment"][name] == url
