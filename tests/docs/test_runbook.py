@@ -70,6 +70,12 @@ def test_every_event_the_runbook_cites_is_emitted() -> None:
     assert sorted(p for p in prefixes if not any(e.startswith(p) for e in emitted)) == []
 
 
+def test_every_event_emitted_is_in_the_runbook() -> None:
+    # An operator who greps a line from the logs finds what it means and what to do.
+    exact, prefixes = runbook_events()
+    assert sorted(emitted_events() - exact) == []
+
+
 def test_spec_events_are_all_in_the_runbook() -> None:
     exact, _ = runbook_events()
     spec_events = {
@@ -101,10 +107,18 @@ def runbook_env_names() -> set[str]:
     return found - SHELL_VARS - NOT_ENV
 
 
+def gateway_names() -> set[str]:
+    """The gateway container's settings: its environment in docker-compose.yml and the .env variables
+    compose reads into it (`${NAME:-default}`), plus compose's own COMPOSE_PROFILES."""
+    gateway = COMPOSE["services"]["pxe-gateway"]["environment"]
+    passed = {m for value in gateway.values() for m in re.findall(r"\$\{([A-Z][A-Z0-9_]+)", str(value))}
+    return set(gateway) | passed | {"COMPOSE_PROFILES"}
+
+
 def test_every_env_name_exists_in_a_settings_class() -> None:
     names = runbook_env_names()
-    assert {"LIQUIDATION_API_KEY", "DRY_RUN", "PRICE_HEARTBEAT", "PXE_URL"} <= names
-    assert sorted(names - settings_names()) == []
+    assert {"LIQUIDATION_API_KEY", "DRY_RUN", "PRICE_HEARTBEAT", "PXE_URL", "AZTEC_NODE_URL"} <= names
+    assert sorted(names - settings_names() - gateway_names()) == []
 
 
 def test_env_template_names_exist_in_a_settings_class() -> None:
@@ -154,13 +168,12 @@ def test_api_helper_calls_name_a_service_and_its_port() -> None:
 
 def test_container_volume_and_image_names() -> None:
     names = set(re.findall(r"\bliquidator-[a-z][a-z-]*[a-z]", RUNBOOK))
-    names.discard("liquidator-data")  # the volume
-    assert "liquidator-data" in VOLUMES
-    allowed = CONTAINERS | IMAGES
+    assert {"liquidator-data", "liquidator-pxe-data"} <= VOLUMES
+    allowed = CONTAINERS | IMAGES | VOLUMES
     assert sorted(names - allowed) == []
     assert {"liquidator-price-service", "liquidator-note-monitor", "liquidator-liquidation-engine"} <= names
-    for spec in COMPOSE["services"].values():
-        assert "liquidator-data:/app/data" in spec["volumes"]
+    for name in ("price-service", "note-monitor", "liquidation-engine"):
+        assert "liquidator-data:/app/data" in COMPOSE["services"][name]["volumes"]
     # the loop `liquidator-$s` over the service names must give the container names
     assert {f"liquidator-{s}" for s in SERVICES} == CONTAINERS
 
