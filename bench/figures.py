@@ -3,6 +3,11 @@
 Each pattern matches the wording of the first release (824ce06) and of today's bench, which differ
 (e.g. "last liquidation tx sent (engine):" then, "LAST liquidation sent, engine:" now). A figure a side
 did not print shows as "-": its full output is above, streamed as it ran.
+
+The benches differ too, not only the code they measure: 824ce06's engine bench puts a uniform book
+(every healthy position the same debt) in the dev PXE and times its sends in one batch (first = last),
+today's spreads the healthy debts (bench/book.py) and seeds them in the monitor only. Same sizes and
+rounds, then, but read a row as "what each side's bench reports", not as one book measured twice.
 """
 
 from __future__ import annotations
