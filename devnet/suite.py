@@ -84,6 +84,27 @@ class LocalSuite:
         self.config.ports["chain"] = self.chain.port
         self.oracle_address = _deploy_oracle(self.chain)
 
+    def kill_chain(self) -> None:
+        """kill -9 the chain, as a crashed node dies (the chaos tests)."""
+        assert self.chain is not None
+        self.chain.kill()
+
+    def restart_chain(self) -> None:
+        """A new, empty chain of the same kind on the same port (the services keep their RPC_URL) and the
+        PriceOracle redeployed: the deployer's first transaction again, so at the same address."""
+        assert self.chain is not None
+        old = self.chain
+        old.stop()
+        self.chain = start_local_chain(port=old.port, prefer=old.kind)
+        address = _deploy_oracle(self.chain)
+        if address.lower() != self.oracle_address.lower():
+            raise RuntimeError(f"the PriceOracle was redeployed at {address}, not {self.oracle_address}")
+
+    def freeze_pxe(self, frozen: bool) -> None:
+        """SIGSTOP (frozen) or SIGCONT the development PXE: it keeps its connections and answers nothing."""
+        assert self.pxe is not None and self.pxe.poll() is None
+        self.pxe.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
+
     @property
     def nocom(self) -> bool:
         return self.config.protocol == NOCOM_V1
@@ -174,6 +195,8 @@ class LocalSuite:
         for name in ("price-service", "note-monitor", "liquidation-engine"):
             self.stop_service(name)
         if self.pxe is not None:
+            if self.pxe.poll() is None:
+                self.pxe.send_signal(signal.SIGCONT)  # a frozen PXE would not see the SIGTERM
             _stop(self.pxe, signal.SIGTERM)
             self.pxe = None
         if self.chain is not None:

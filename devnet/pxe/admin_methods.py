@@ -46,6 +46,7 @@ class AdminMethods:
             "dev_setLatency": self.dev_set_latency,
             "dev_seedDemo": self.dev_seed_demo,
             "dev_mineBlock": self.dev_mine_block,
+            "dev_listTxs": self.dev_list_txs,
         }
 
     async def dev_create_token(self, params: list[Any]) -> str:
@@ -142,6 +143,12 @@ class AdminMethods:
         """Mines the pending txs now (for tests run with block_time=0, where no block comes by itself)."""
         parse.arity(params, 0)
         return await self.produce_block()
+
+    async def dev_list_txs(self, params: list[Any]) -> list[dict[str, Any]]:
+        """This PXE's own record of every tx it accepted, with its status: the ground truth the chaos
+        tests hold the engine's GET /liquidations against, one to one by hash."""
+        parse.arity(params, 0)
+        return self.state.tx_book()
 
     def _loan_epoch(self, value: Any) -> int:
         return current_epoch_end(self.now()) if value is None else parse.amount(value, "loanEpoch")

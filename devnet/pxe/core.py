@@ -154,6 +154,11 @@ class PxeCore:
             tx.block_number = self.block_number
         return self.block_number
 
+    def tx_book(self) -> list[dict[str, Any]]:
+        """Every tx this PXE accepted, in order: its receipt, sender and calls (what a block explorer shows)."""
+        return [{**tx.receipt(), "from": tx.sender, "calls": [{"name": c.name, "to": c.to} for c in tx.calls]}
+                for tx in self.txs.values()]
+
     def receipt(self, tx_hash: str) -> dict[str, Any]:
         tx = self.txs.get(tx_hash)
         return tx.receipt() if tx else {"txHash": tx_hash, "status": "dropped"}

@@ -5,92 +5,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from devnet.suite import LocalSuite, SuiteConfig, free_ports
-from shared.protocols import reference
-from tests.fixtures.fake_cmc import FakeCoinMarketCap
+from devnet.suite import LocalSuite
+from tests.fixtures.suite import Api, log_events, running_suite, unhealthy, wait_until
 
 CMC_KEY = "e2e-cmc-key-3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c"
-PRICES = {"BTC": "97000", "ETH": "3400", "USDC": "1"}
 
 
 @pytest.fixture
 def suite(tmp_path: Path) -> Iterator[LocalSuite]:
-    cmc = FakeCoinMarketCap(CMC_KEY)
-    cmc.set(**PRICES)
-    cmc.start()
-    config = SuiteConfig(state_dir=tmp_path / "state", log_dir=tmp_path / "logs", log_format="json", ports=free_ports(),
-                         poll_interval=1, sync_interval=1, sweep_interval=2, crash_probability=0)
-    config.extra_env["price-service"] = {"CMC_API_KEY": CMC_KEY, "CMC_BASE_URL": cmc.url}
-    config.extra_env["liquidation-engine"] = {"COOLDOWN_BASE": "2"}
-    running = LocalSuite(config)
-    running.cmc = cmc  # type: ignore[attr-defined]
-    try:
-        running.start_all()
+    with running_suite(tmp_path, CMC_KEY) as running:
         yield running
-    finally:
-        running.stop_all()
-        cmc.stop()
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 45, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def log_events(suite: LocalSuite, service: str, event: str) -> list[dict[str, Any]]:
-    assert suite.config.log_dir is not None
-    path = suite.config.log_dir / f"{service}.log"
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("event") == event]
-
-
-class Api:
-    def __init__(self, suite: LocalSuite) -> None:
-        self.suite = suite
-        self.headers = {"X-API-Key": suite.config.api_key}
-
-    def get(self, service: str, path: str, **kw: Any) -> httpx.Response:
-        return httpx.get(f"{self.suite.url(service)}{path}", headers=kw.pop("headers", self.headers), timeout=10, **kw)
-
-    def positions(self) -> dict[str, dict[str, Any]]:
-        body = self.get("note-monitor", "/positions", params={"limit": 1000}).json()
-        return {p["escrow"]: p for p in body["positions"]}
-
-    def liquidations(self) -> list[dict[str, Any]]:
-        return self.get("liquidation-engine", "/liquidations", params={"limit": 500}).json()["liquidations"]
-
-    def onchain(self) -> dict[str, int]:
-        prices = self.get("price-service", "/prices").json()["prices"]
-        return {p["asset"]: _units(p["onChain"]["price"]) for p in prices if p["onChain"]}
-
-
-def _units(price: str) -> int:
-    from shared.units import parse_price
-
-    return parse_price(price)
-
-
-def unhealthy(positions: dict[str, dict[str, Any]], prices: dict[str, int]) -> set[str]:
-    now = int(time.time())
-    out = set()
-    for escrow, p in positions.items():
-        debt = reference.total_debt(int(p["debtPrincipal"]), int(p["debtEpoch"]), now)
-        if reference.is_liquidatable(int(p["collateralAmount"]), prices[p["collateralAsset"]], int(p["liquidationThresholdBps"]),
-                                 debt, prices[p["debtAsset"]]):
-            out.add(escrow)
-    return out
 
 
 def test_crash_liquidates_exactly_the_unhealthy_and_restarts_lose_nothing(suite: LocalSuite) -> None:

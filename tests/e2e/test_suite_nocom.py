@@ -13,34 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from devnet.suite import LocalSuite, SuiteConfig, free_ports
+from devnet.suite import LocalSuite
 from services.liquidation_engine.planning.budget import SWAPPED_PRICE_CHECK
 from shared.protocols import nocom_v1
-from tests.e2e.test_suite import Api, log_events, wait_until
-from tests.fixtures.fake_cmc import FakeCoinMarketCap
+from tests.fixtures.suite import PRICES, Api, log_events, running_suite, wait_until
 
 CMC_KEY = "e2e-cmc-key-7a1b2c3d4e5f60718293a4b5c6d7e8f9"
-PRICES = {"BTC": "97000", "ETH": "3400", "USDC": "1"}
 
 
 @pytest.fixture
 def suite(tmp_path: Path) -> Iterator[LocalSuite]:
-    cmc = FakeCoinMarketCap(CMC_KEY)
-    cmc.set(**PRICES)
-    cmc.start()
-    config = SuiteConfig(state_dir=tmp_path / "state", log_dir=tmp_path / "logs", log_format="json", ports=free_ports(),
-                         poll_interval=1, sync_interval=1, sweep_interval=2, crash_probability=0, protocol="nocom-v1",
-                         demo_escrows=9)
-    config.extra_env["price-service"] = {"CMC_API_KEY": CMC_KEY, "CMC_BASE_URL": cmc.url}
-    config.extra_env["liquidation-engine"] = {"COOLDOWN_BASE": "2"}
-    running = LocalSuite(config)
-    running.cmc = cmc  # type: ignore[attr-defined]
-    try:
-        running.start_all()
+    with running_suite(tmp_path, CMC_KEY, protocol="nocom-v1", demo_escrows=9) as running:
         yield running
-    finally:
-        running.stop_all()
-        cmc.stop()
 
 
 def feed_units(price: str) -> int:

@@ -95,6 +95,9 @@ async def test_block_producer_mines_pending_txs() -> None:
             assert receipt.status == "success"
             assert receipt.block_number is not None and receipt.block_number > start_block
             assert pxe.admin.get_position(escrow)["loanPrincipal"] == str(16_000 * UNIT)
+            # Its own record of what it accepted (dev_listTxs), what the chaos tests check the engine against.
+            assert pxe.admin.call("dev_listTxs") == [{"txHash": tx_hash, "status": "success", "blockNumber": receipt.block_number,
+                                                      "from": liquidator, "calls": [{"name": "liquidate", "to": escrow}]}]
 
 
 async def test_demo_positions_become_liquidatable_after_a_price_drop() -> None:
