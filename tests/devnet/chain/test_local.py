@@ -12,7 +12,7 @@ from eth_account import Account
 from devnet.chain import local as local_module
 from devnet.chain.keys import ANVIL_MNEMONIC
 from devnet.chain.local import ANVIL_DEV_KEYS, LocalChain, anvil_path, start_local_chain
-from devnet.chain.pyevm import DevChain
+from devnet.chain.pyevm.dev_chain import DevChain
 
 
 def _rpc(url: str, method: str, params: list | None = None) -> dict:  # type: ignore[type-arg]
