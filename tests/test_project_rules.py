@@ -1,6 +1,6 @@
 """The project's layout rules, checked on the source (ast, nothing imported):
 
-- every .py file stays under 300 lines;
+- every .py file stays under 300 lines, every function under 50;
 - the product (services/, shared/) never imports the development tools (devnet/);
 - services/ and shared/ modules import each other without cycles at import time
   (imports inside functions or under `if TYPE_CHECKING:` are not import-time edges).
@@ -14,6 +14,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 300
+MAX_FUNCTION_LINES = 50
 SKIPPED_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 PRODUCT = ("services", "shared")
 
@@ -59,6 +60,16 @@ def _import_time_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
 def test_every_python_file_stays_under_the_line_limit() -> None:
     too_long = {str(p.relative_to(REPO_ROOT)): n for p in _python_files() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert too_long == {}, f"split these files (limit {MAX_LINES} lines)"
+
+
+def test_every_function_stays_under_the_line_limit() -> None:
+    too_long = {}
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno:
+                if (n := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES:
+                    too_long[f"{path.relative_to(REPO_ROOT)}:{node.lineno} {node.name}"] = n
+    assert too_long == {}, f"split these functions (limit {MAX_FUNCTION_LINES} lines)"
 
 
 def test_the_product_never_imports_devnet() -> None:
