@@ -204,7 +204,8 @@ async def fast_rounds(rig: Rig, http: httpx.AsyncClient, engine_url: str, args: 
         start = time.perf_counter()
         r = await http.post(f"{engine_url}/price-update", json=body, headers={"X-API-Key": API_KEY})
         assert r.status_code == 202
-        first, last = await rig.clock.wait()
+        decided, first, last = await rig.clock.wait()
+        timings.decided.append(decided - start)
         timings.first.append(first - start)
         timings.last.append(last - start)
         # The check records the hashes and hands them to the follower after the sends return:
@@ -226,7 +227,8 @@ async def naive_rounds(rig: Rig, http: httpx.AsyncClient, monitor_url: str, args
             items = await pull_all(http, monitor_url, API_KEY)
             found = naive_evaluate(items, LOW, P8, int(time.time()))
             engine.follower.follow_all(await engine.sender.send(in_priority_order(found), None))
-        first, last = await rig.clock.wait()
+        decided, first, last = await rig.clock.wait()
+        timings.decided.append(decided - start)
         timings.first.append(first - start)
         timings.last.append(last - start)
     return timings

@@ -123,40 +123,47 @@ async def serving(app: Any, port: int) -> AsyncIterator[str]:
 
 
 class SendClock:
-    """Times every successful pxe_sendTx of the engine (single or batched); `wait(n)` returns when n are sent."""
+    """Times every pxe_sendTx of the engine (single or batched): when the engine hands it to the PXE (its
+    decision is made and the request is on its way) and when the PXE acknowledges it. The dev PXE runs
+    the liquidation before it answers, as a real PXE proves it, so the acknowledgement times the PXE too."""
 
     def __init__(self, engine: LiquidationEngine) -> None:
+        self.dispatched: list[float] = []
         self.times: list[float] = []
         self._target = 0
         self._reached = asyncio.Event()
         original = engine.pxe.send_tx
 
         async def timed(*args: Any, **kwargs: Any) -> str:
+            self.dispatched.append(time.perf_counter())
             tx_hash = await original(*args, **kwargs)
-            self.times.append(time.perf_counter())
-            if len(self.times) >= self._target:
-                self._reached.set()
+            self._acknowledged(1)
             return tx_hash
 
         engine.pxe.send_tx = timed  # type: ignore[method-assign]
         original_many = engine.pxe.send_txs
 
-        async def timed_many(*args: Any, **kwargs: Any) -> list[Any]:
-            results = await original_many(*args, **kwargs)
-            now = time.perf_counter()
-            self.times.extend(now for r in results if isinstance(r, str))
-            if len(self.times) >= self._target:
-                self._reached.set()
+        async def timed_many(txs: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
+            self.dispatched.append(time.perf_counter())
+            results = await original_many(txs, *args, **kwargs)
+            self._acknowledged(sum(isinstance(r, str) for r in results))
             return results
 
         engine.pxe.send_txs = timed_many  # type: ignore[method-assign]
 
+    def _acknowledged(self, count: int) -> None:
+        now = time.perf_counter()
+        self.times.extend([now] * count)
+        if len(self.times) >= self._target:
+            self._reached.set()
+
     def arm(self, count: int) -> None:
+        self.dispatched.clear()
         self.times.clear()
         self._target = count
         self._reached.clear()
 
-    async def wait(self, timeout: float = 120) -> tuple[float, float]:
-        """(first, last) send times of the armed batch."""
+    async def wait(self, timeout: float = 120) -> tuple[float, float, float]:
+        """(first dispatched, first acknowledged, last acknowledged) of the armed batch."""
         await asyncio.wait_for(self._reached.wait(), timeout)
-        return self.times[0], self.times[-1]
+        return self.dispatched[0], self.times[0], self.times[-1]

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Timings:
-    """Per round: from the notification (or the naive pull) to the first and to the last tx sent."""
+    """Per round, from the notification (or the naive pull): to the first send handed to the PXE (the
+    decision), to the first and to the last send the PXE acknowledged."""
 
+    decided: list[float] = field(default_factory=list)
     first: list[float] = field(default_factory=list)
     last: list[float] = field(default_factory=list)
 
@@ -46,21 +48,23 @@ def met(ok: bool) -> str:
 
 def report(args: argparse.Namespace, fast: Timings, naive: Timings, ev: Evaluation, sweep: Sweep,
            succeeded: int) -> None:
-    first, last = statistics.median(fast.first), statistics.median(fast.last)
-    naive_first, naive_last = statistics.median(naive.first), statistics.median(naive.last)
+    decided, first, last = (statistics.median(t) for t in (fast.decided, fast.first, fast.last))
+    naive_decided, naive_last = statistics.median(naive.decided), statistics.median(naive.last)
     eval_median, sweep_median = statistics.median(ev.times), statistics.median(sweep.times)
     print()
     print(f"positions {args.positions}, liquidatable after the notification {args.at_risk}, "
           f"liquidations succeeded {succeeded}")
-    print(f"notification -> FIRST liquidation sent (the decision), engine: median {ms(first)}  "
-          f"[min {ms(min(fast.first))}, max {ms(max(fast.first))}, {len(fast.first)} rounds]  "
-          f"goal <= 10 ms: {met(first <= 0.010)}")
+    print(f"notification -> FIRST liquidation sent (the decision), engine: median {ms(decided)}  "
+          f"[min {ms(min(fast.decided))}, max {ms(max(fast.decided))}, {len(fast.decided)} rounds]  "
+          f"goal <= 10 ms: {met(decided <= 0.010)}")
+    print(f"   (sent = handed to the PXE; the dev PXE acknowledged it, having run the liquidation, "
+          f"at median {ms(first)} [min {ms(min(fast.first))}])")
     print(f"notification -> LAST liquidation sent, engine:               median {ms(last)}  "
-          f"[min {ms(min(fast.last))}, max {ms(max(fast.last))}]")
-    print(f"naive path (pull all over HTTP + Decimal, same sends): first {ms(naive_first)}, last {ms(naive_last)}  "
+          f"[min {ms(min(fast.last))}, max {ms(max(fast.last))}] (acknowledged)")
+    print(f"naive path (pull all over HTTP + Decimal, same sends): first {ms(naive_decided)}, last {ms(naive_last)}  "
           f"[{len(naive.last)} rounds]")
-    print(f"speed-up over the naive path: first {naive_first / first:.0f}x, last {naive_last / last:.0f}x  "
-          f"goal >= 100x: {met(min(naive_first / first, naive_last / last) >= 100)}")
+    print(f"speed-up over the naive path: first {naive_decided / decided:.0f}x, last {naive_last / last:.0f}x  "
+          f"goal >= 100x: {met(min(naive_decided / decided, naive_last / last) >= 100)}")
     print(f"sending {args.at_risk} liquidations (authwit + sendTx each, against the dev PXE): "
           f"{ms(last - first)} after the first, {ms((last - first) / max(1, args.at_risk - 1))} per liquidation")
     print(f"full sweep of {sweep.checked} positions (the engine's scheduled check): median {ms(sweep_median)} "

@@ -87,7 +87,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     message = exc.detail if isinstance(exc.detail, str) else "Request failed"
     if exc.status_code == 422:  # documented as ValidationErrorOut, whoever raised it
         field, reason = (exc.field, exc.reason) if isinstance(exc, InputRejected) else ("", message)
-        return error_response(422, message, headers=exc.headers, details=[{"field": field, "message": reason}])
+        return error_response(422, message, headers=dict(exc.headers or {}) or None, details=[{"field": field, "message": reason}])
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)

@@ -89,16 +89,46 @@ class Checker:
         started = time.monotonic()
         parts = self.parts
         ahead = Prefetch(parts.positions, parts.prices, parts.sender, assets, balances=not self.dry_run)
+        beside = self._refresh_beside(assets, accepted_at)
         try:
-            return await self._check(assets, accepted_at, trigger, escrows or set(), ahead, started)
+            report = await self._check(assets, accepted_at, trigger, escrows or set(), ahead, started, beside is None)
+        except BaseException:
+            if beside is not None:
+                beside.cancel()
+            raise
         finally:
             ahead.cancel()
+        return report if beside is None else await self._check_what_changed(beside, report)
+
+    def _refresh_beside(self, assets: set[str] | None, accepted_at: float | None) -> asyncio.Task[None] | None:
+        """On a price notification the copy is refreshed beside the decision, not before it, so the round
+        trip to the monitor never delays the first send; what the refresh brings is checked straight after,
+        in the same check (`_check_what_changed`)."""
+        parts = self.parts
+        if accepted_at is None or assets is None or not parts.positions.loaded or parts.outcomes.unknown:
+            return None
+        return asyncio.ensure_future(self._refresh_positions())
+
+    async def _check_what_changed(self, beside: asyncio.Task[None], report: CheckReport) -> CheckReport:
+        await beside
+        changed = self.parts.positions.last_changed
+        if changed:
+            parts = self.parts
+            ahead = Prefetch(parts.positions, parts.prices, parts.sender, None, balances=False)
+            again = await self._check(set(), None, "recheck", set(changed), ahead, time.monotonic(), False)
+            report.checked += again.checked
+            report.liquidatable += again.liquidatable
+            report.eligible += again.eligible
+            report.sent += again.sent
+            self.last_report = report
+        return report
 
     async def _check(self, assets: set[str] | None, accepted_at: float | None, trigger: str, escrows: set[str],
-                     ahead: Prefetch, started: float) -> CheckReport:
+                     ahead: Prefetch, started: float, refresh_first: bool) -> CheckReport:
         parts = self.parts
-        await self._refresh_positions()
-        await self._resolve_unknown()
+        if refresh_first:
+            await self._refresh_positions()
+            await self._resolve_unknown()
         work = self._work(assets, escrows)
         needed = {asset for pair, _ in work for asset in pair}
         report = CheckReport(trigger, sorted(assets if assets else needed))

@@ -42,6 +42,7 @@ class PositionCopy:
         self._pairs_by_asset: dict[str, set[Pair]] = {}
         self._tokens: dict[str, str] = {}  # asset symbol -> token address, as the positions name them
         self.last_error: str | None = None
+        self.last_changed: set[str] = set()  # escrows the last incremental read changed
 
     def __len__(self) -> int:
         return len(self._positions)
@@ -114,19 +115,21 @@ class PositionCopy:
                     if not pairs:
                         del self._pairs_by_asset[asset]
 
-    def apply(self, item: dict[str, Any]) -> None:
+    def apply(self, item: dict[str, Any]) -> bool:
+        """Apply one entry of the monitor's changes; whether it changed the copy."""
         escrow = str(item["escrow"])
         version = int(item.get("version", 0))
         current = self._positions.get(escrow)
         if current is not None and current.version >= version:
-            return  # a view we already hold (replays), or an older one; our own re-read keeps its version
+            return False  # a view we already hold (replays), or an older one; our own re-read keeps its version
         if current is not None and not item.get("removed") and int(item.get("blockNumber") or 0) < current.block_number:
             # The monitor read these notes before our own re-read after a liquidation: keep the newer state.
-            return
+            return False
         if item.get("removed"):
             self.drop(escrow)
         else:
             self.put(Position.from_wire(item))
+        return True
 
     def clear(self) -> None:
         self._positions.clear()
@@ -189,6 +192,7 @@ class PositionCopy:
     async def _incremental(self) -> int:
         offset = 0
         changed = 0
+        self.last_changed = set()
         versions: list[int] = []
         while True:
             body = await self.monitor.positions(limit=self.page_size, offset=offset, since_version=self.version)
@@ -201,7 +205,8 @@ class PositionCopy:
             versions.append(version)
             page = body["positions"]
             for item in page:
-                self.apply(item)
+                if self.apply(item):
+                    self.last_changed.add(str(item["escrow"]))
             changed += len(page)
             offset += len(page)
             if not page or offset >= int(body["total"]):

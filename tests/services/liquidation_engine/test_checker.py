@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from devnet.static_prices import StaticPrices
@@ -133,3 +134,34 @@ async def test_unreadable_prices_end_the_check_with_the_reason() -> None:
     parts.positions.put(position(1))
     report = await checker.run(Pending(assets={"BTC"}), sweep=False)
     assert report.error and "chain unreachable" in report.error and sender.batches == []
+
+
+async def test_a_notification_sends_before_the_copy_refresh_returns_and_then_checks_what_it_brought() -> None:
+    checker, parts, sender, _ = checker_with({"BTC": 55_000 * P8, "USDC": P8})
+    copy = parts.positions
+    copy.put(position(1))
+    gate = asyncio.Event()
+    sent_before_refresh: list[list[list[str]]] = []
+
+    async def slow_refresh() -> int:  # the monitor answers only after the first send went out
+        await gate.wait()
+        sent_before_refresh.append(list(sender.batches))
+        copy.put(position(2))  # synced meanwhile: liquidatable too
+        copy.last_changed = {escrow(2)}
+        return 1
+
+    copy.refresh = slow_refresh  # type: ignore[method-assign]
+    original_send = sender.send
+
+    async def send_then_open(findings: list[Finding], accepted_at: float | None, balances: Any = None) -> list[Any]:
+        result = await original_send(findings, accepted_at, balances)
+        gate.set()
+        return result
+
+    sender.send = send_then_open  # type: ignore[method-assign]
+    # Refreshing first would wait for the gate forever: the first send would never go out.
+    report = await asyncio.wait_for(checker.run(Pending(assets={"BTC"}, accepted_at=1.0), sweep=False), 10)
+    assert sent_before_refresh == [[[escrow(1)]]]
+    assert sender.batches == [[escrow(1)], [escrow(2)]]
+    assert report.sent == 0 and [f.position.escrow for f in report.liquidatable] == [escrow(1), escrow(2)]
+    assert checker.last_report is report
