@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.chain", "tests.fixtures.databases"]
+pytest_plugins = ["tests.fixtures.chain", "tests.fixtures.databases", "tests.fixtures.processes"]
 
 # Keys long and varied enough to pass the settings checks; tests never use a real secret.
 TEST_API_KEY = "test-key-6f1c2a9d8e7b4c3a2f1e0d9c8b7a6f5e"

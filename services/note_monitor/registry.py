@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from services.note_monitor.domain import Escrow, position_of
 from services.note_monitor.positions import PositionIndex
@@ -69,6 +72,8 @@ class EscrowRegistry:
         # Every write of escrows, positions and the version goes through this lock.
         self.write_lock = asyncio.Lock()
         self._pending: set[str] = set()
+        # Replicas (a shared store): reads what any monitor wrote, in version order, into the index.
+        self.follow: Callable[[], Awaitable[None]] | None = None
 
     def load(self, escrows: list[Escrow]) -> None:
         self.escrows = {e.address: e for e in escrows}
@@ -85,9 +90,15 @@ class EscrowRegistry:
             escrow, notes, block = await self._discover(address, secret_key, instance)
             async with self.write_lock:
                 position = position_of(escrow, notes, int(time.time()), block, self.index.next_version())
-                await self.store.save_registration(escrow, position, self.index.allocated)
-                self.escrows[address] = escrow
-                self.index.put(position)
+                try:
+                    await self.store.save_registration(escrow, position, self.index.allocated)
+                except IntegrityError:  # another monitor registered it meanwhile
+                    raise EscrowExists(f"Escrow {address} is already registered") from None
+                if not self.store.shared:
+                    self.escrows[address] = escrow
+                    self.index.put(position)
+            if self.follow is not None:
+                await self.follow()
         finally:
             self._pending.discard(address)
         log.info("Escrow registered", address=address, pool=escrow.pool)
@@ -115,13 +126,18 @@ class EscrowRegistry:
 
     async def remove(self, address: str) -> Escrow:
         address = normalize_address(address)
+        if self.follow is not None:
+            await self.follow()
         async with self.write_lock:
             escrow = self.escrows.get(address)
             if escrow is None:
                 raise EscrowNotFound(f"Escrow {address} is not registered")
             removed = RemovedPosition(address, escrow.collateral_asset, escrow.debt_asset, self.index.next_version())
-            await self.store.save_removal(removed, self.index.allocated)
-            del self.escrows[address]
-            self.index.remove(removed)
+            removed = await self.store.save_removal(removed, self.index.allocated)
+            if not self.store.shared:
+                del self.escrows[address]
+                self.index.remove(removed)
+        if self.follow is not None:
+            await self.follow()
         log.info("Escrow removed", address=address, pool=escrow.pool)
         return escrow

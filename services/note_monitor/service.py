@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from services.note_monitor.domain import Escrow
+from services.note_monitor.membership import Membership
 from services.note_monitor.metrics import MonitorMetrics
 from services.note_monitor.positions import PositionIndex
 from services.note_monitor.reader import EscrowReader, PxeLink, PxeReads
@@ -14,9 +16,12 @@ from services.note_monitor.store import PositionStore
 from services.note_monitor.sync import NoteSyncer, SyncReport
 from shared.db import Database
 from shared.health import CachedProbe
+from shared.logging import get_logger
 from shared.memory import freeze_long_lived, gc_paused
 from shared.periodic import Periodic
 from shared.positions import Position, RemovedPosition
+
+log = get_logger()
 
 
 class NoteMonitor:
@@ -29,9 +34,16 @@ class NoteMonitor:
         self._pxe_probe = CachedProbe(pxe.status)
         self.index = PositionIndex()
         self.link = PxeLink(on_change=self._pxe_changed)
-        self.registry = EscrowRegistry(PositionStore(self.db), self.index, EscrowReader(pxe), self.link)
-        self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics, settings.sync_batch_size)
+        self.membership = Membership(self.db, settings.instance_id, settings.member_ttl)
+        shared = self.membership.shared
+        self.registry = EscrowRegistry(PositionStore(self.db, shared), self.index, EscrowReader(pxe), self.link)
+        self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics, settings.sync_batch_size,
+                                 assign=self._assigned if shared else None)
         self.periodic = Periodic("note-sync", settings.sync_interval, self._sync)
+        self.lease_loop = Periodic("monitor-lease", self.membership.interval, lambda _scheduled: self._renew())
+        self._following = asyncio.Lock()
+        if shared:
+            self.registry.follow = self.follow
         self.metrics.escrows.set_function(lambda: len(self.registry.escrows))
         self.metrics.positions.set_function(lambda: len(self.index))
 
@@ -48,10 +60,15 @@ class NoteMonitor:
             self.index.load(snapshot.positions, snapshot.removals, snapshot.version)
             del snapshot
         freeze_long_lived()
+        if self.membership.shared:
+            await self.membership.renew()
+            self.lease_loop.start(run_first=False)
         self.periodic.start(run_first=True)
 
     async def stop(self) -> None:
         await self.periodic.stop()
+        await self.lease_loop.stop()
+        await self.membership.release()  # the others take this monitor's escrows at their next sync
         if self._owns_pxe:
             close = getattr(self.pxe, "close", None)
             if close:
@@ -87,9 +104,45 @@ class NoteMonitor:
     def trigger_sync(self) -> None:
         self.periodic.trigger()
 
+    # --- replicas on one database (issue 14) -------------------------------------------------
+
+    def _assigned(self, escrows: list[Escrow]) -> list[Escrow]:
+        return self.membership.mine(escrows, lambda e: e.address)
+
+    async def _renew(self) -> None:
+        if await self.membership.renew():
+            self.periodic.trigger()  # a member left or joined: the escrows are assigned anew now
+
+    async def follow(self) -> None:
+        """Bring the index up to the database: what any monitor wrote after our version, applied in
+        version order, and the version moved to the snapshot's counter (never past an unseen change)."""
+        if not self.membership.shared:
+            return
+        async with self._following:
+            changes = await self.registry.store.changes(self.index.version)
+            if changes.version <= self.index.version:
+                return
+            escrows = {e.address: e for e in changes.escrows}
+            entries: list[Position | RemovedPosition] = [*changes.positions, *changes.removals]
+            entries.sort(key=lambda entry: entry.version)
+            async with self.registry.write_lock:
+                for entry in entries:
+                    if isinstance(entry, Position):
+                        self.registry.escrows.setdefault(entry.escrow, escrows[entry.escrow])
+                        self.index.put(entry)
+                    else:
+                        self.registry.escrows.pop(entry.escrow, None)
+                        self.index.remove(entry)
+                self.index.version = max(self.index.version, changes.version)
+                self.index.allocated = max(self.index.allocated, self.index.version)
+
     # --- the sync loop ----------------------------------------------------------------------
 
     async def _sync(self, _scheduled: bool) -> None:
+        try:
+            await self.follow()  # registrations and removals made through the other monitors
+        except Exception as exc:  # noqa: BLE001 - the database: sync what is known, follow next time
+            log.error("Monitor follow failed", error=repr(exc)[:300])
         await self.syncer.run()
 
     async def wait_for_sync(self, after: int, timeout: float = 30.0) -> SyncReport | None:
@@ -127,6 +180,9 @@ class NoteMonitor:
             "pxeConnected": pxe_live and self.link.up is not False,
             "lastSyncAt": last.finished_at if last else None,
             "lastSyncDurationMs": last.duration_ms if last else None,
+            "instanceId": self.membership.instance_id,
+            "members": self.membership.members,
+            "syncedEscrows": last.escrows if last else None,
             "checks": {
                 "database": database_ok, "pxe": pxe_live, "lastSyncFailures": last.failures if last else None,
                 "syncRunningForMs": round(running_for * 1000) if running_for else None, "syncStuck": sync_stuck,

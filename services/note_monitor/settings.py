@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shared.settings import ServiceSettings
 
@@ -17,3 +17,15 @@ class NoteMonitorSettings(ServiceSettings):
     sync_interval: float = Field(60, gt=0)
     sync_concurrency: int = Field(16, ge=1, le=256)  # JSON-RPC batches in flight at once
     sync_batch_size: int = Field(100, ge=1, le=1000)  # escrows per batch
+    # Replicas on one database (issue 14): each monitor's membership lease; empty is min(30, SYNC_INTERVAL / 2).
+    sync_member_ttl: float | None = Field(None, gt=0)
+
+    @field_validator("sync_member_ttl", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def member_ttl(self) -> float:
+        """Seconds a monitor stays a member unrenewed: a dead one's escrows move within TTL + one sync."""
+        return self.sync_member_ttl if self.sync_member_ttl is not None else min(30.0, self.sync_interval / 2)

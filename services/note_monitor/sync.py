@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.note_monitor.domain import Escrow, position_of, unchanged
@@ -34,8 +35,10 @@ class SyncReport:
 
 
 class NoteSyncer:
-    def __init__(self, registry: EscrowRegistry, concurrency: int, metrics: MonitorMetrics, batch_size: int = 100) -> None:
+    def __init__(self, registry: EscrowRegistry, concurrency: int, metrics: MonitorMetrics, batch_size: int = 100,
+                 assign: Callable[[list[Escrow]], list[Escrow]] | None = None) -> None:
         self.registry = registry
+        self.assign = assign  # replicas: the escrows this monitor syncs (membership.py); None: all
         self.concurrency = concurrency  # JSON-RPC batches in flight at once
         self.batch_size = batch_size  # escrows per batch
         self.metrics = metrics
@@ -44,6 +47,8 @@ class NoteSyncer:
     async def run(self) -> SyncReport:
         started = time.monotonic()
         escrows = list(self.registry.escrows.values())
+        if self.assign is not None:
+            escrows = self.assign(escrows)
         log.info("Note sync started", escrows=len(escrows), positions=len(self.registry.index))
         changed, failures = 0, len(escrows)
         try:
@@ -115,8 +120,11 @@ class NoteSyncer:
             await registry.store.save_sync(changed, [p.escrow for p in refreshed], synced_at, block, index.allocated)
             for position in refreshed:
                 position.synced_at, position.block_number = synced_at, block
-            for position in changed:
-                index.put(position)
+            if not registry.store.shared:  # replicas: the changes reach the index in version order (follow)
+                for position in changed:
+                    index.put(position)
+        if registry.follow is not None:
+            await registry.follow()
         return len(changed)
 
     def _finish(self, started: float, escrows: int, changed: int, failures: int) -> SyncReport:

@@ -38,10 +38,12 @@ class AssetRegistry:
         self._assets: dict[str, Asset] = {}
         self._lock = asyncio.Lock()
 
-    async def load(self) -> None:
-        async with self._db.session() as session:
+    async def load(self) -> list[str]:
+        """Read the assets from the database (at start; replicas at every cycle); the symbols gone since."""
+        async with self._lock, self._db.session() as session:
             rows = (await session.execute(select(AssetRow).order_by(AssetRow.added_at, AssetRow.symbol))).scalars()
-            self._assets = {r.symbol: Asset(r.symbol, r.name, r.added_at) for r in rows}
+            before, self._assets = self._assets, {r.symbol: Asset(r.symbol, r.name, r.added_at) for r in rows}
+        return [s for s in before if s not in self._assets]
 
     @property
     def max_assets(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -73,6 +73,8 @@ class PriceKeeper:
         self.push: Push | None = None
         # Due while a push is in flight: its replacement carries them, or the push that follows it.
         self._newest: dict[str, tuple[FeedPrice, Decision]] = {}
+        # Asked before each push (the leader's lease renewed): False, and nothing is sent.
+        self.may_send: Callable[[], Awaitable[bool]] | None = None
 
     def now(self) -> int:
         return int(self._clock())
@@ -115,17 +117,18 @@ class PriceKeeper:
         if symbol in self._registry.symbols():
             self._metrics.last_update.labels(symbol).set(updated_at)
 
-    async def cycle(self) -> None:
+    async def cycle(self, push: bool = True) -> None:
+        """Fetch and combine; with `push` (the leader), read the feed and push what is due."""
         symbols = self._registry.symbols()
         self._metrics.tracked.set(len(symbols))
         try:
             if symbols:
-                await self._poll(symbols)
+                await self._poll(symbols, push)
         finally:
             self.status.last_cycle_at = time.monotonic()
             self._metrics.last_cycle.set(self.now())
 
-    async def _poll(self, symbols: list[str]) -> None:
+    async def _poll(self, symbols: list[str], push: bool) -> None:
         self.status.last_fetch_at = self.now()
         fetched = await self.book.fetch(symbols)
         self.status.last_fetch_ok = fetched.answered
@@ -133,7 +136,7 @@ class PriceKeeper:
             self.status.last_fetch_success_at = self.now()
             self._metrics.last_fetch_success.set(self.now())
         self.quotes.update(fetched.agreed)
-        if not fetched.agreed:
+        if not fetched.agreed or not push:
             return
         try:
             await self._refresh_onchain(list(fetched.agreed))
@@ -193,6 +196,10 @@ class PriceKeeper:
         return {s: price for s, (price, _) in self._newest.items()}
 
     async def _push(self, due: dict[str, tuple[FeedPrice, Decision]]) -> None:
+        if self.may_send is not None and not await self.may_send():
+            self._newest = {}
+            log.warning("Price push skipped: not the leader", assets=sorted(due))
+            return
         previous = {s: self.onchain.get(s) for s in due}
         self.status.last_update_at = self.now()
         outcome: PushOutcome | None = None
@@ -268,6 +275,14 @@ class PriceKeeper:
                 gauge.remove(symbol)  # an untracked asset's series would hold its last value for ever
             except KeyError:
                 pass
+
+    def abandon(self) -> None:
+        """Stop sending at once (leadership lost): the push in flight is cancelled, its transaction left
+        pending for the next leader to resolve at its nonce, as a restart does."""
+        if self.push is not None and not self.push.task.done():
+            self.push.task.cancel()
+            log.warning("Price push abandoned: leadership lost", assets=self.push.assets)
+        self._newest = {}
 
     async def stop(self, grace: float = 2.0) -> None:
         """Let a push in flight finish within `grace`; a cancelled one is resolved at the next start."""

@@ -25,3 +25,4 @@ class PriceMetrics(Metrics):
         self.updater_balance = self.gauge("updater_balance_ether", "Balance of the oracle updater account (display only)")
         self.updater_balance.set(float("nan"))  # unknown until read, and for ever on a feed without one (Aztec)
         self.rpc_failovers = self.gauge("rpc_failovers", "Times the chain client moved to another RPC endpoint")
+        self.leader = self.gauge("leader", "1 while this replica leads (holds the lease and pushes), 0 on standby")

@@ -18,6 +18,7 @@ from services.price_service.feeds.aztec import AztecFeedConfig, AztecPriceFeed
 from services.price_service.feeds.evm_oracle import EvmFeedConfig, EvmOracleFeed
 from services.price_service.health import Probes, assess
 from services.price_service.keeper import PriceKeeper
+from services.price_service.leadership import Leadership
 from services.price_service.metrics import PriceMetrics
 from services.price_service.models import MIGRATIONS
 from services.price_service.notifier import EngineNotifier
@@ -63,6 +64,10 @@ class PriceService:
         self.notifier = EngineNotifier(settings.liquidation_engine_url, settings.api_keys[0], settings.notify_attempts)
         self.keeper = PriceKeeper(settings, self.registry, self.book, self.feed, self.notifier, self.metrics, clock)
         self.loop = Periodic("price-poll", settings.price_poll_interval, self._tick)
+        self.leadership = Leadership(self.db, settings.instance_id, settings.lease_ttl)
+        self.lease_loop = Periodic("price-lease", self.leadership.interval, lambda _scheduled: self._renew())
+        self.keeper.may_send = self._may_send
+        self._renewing = asyncio.Lock()  # the lease loop, the poll and a push renew one at a time
         self._feed_probe = CachedProbe(self.feed.reachable)
         self._ready = False
         self._balance_at, self._last_balance = float("-inf"), None  # type: tuple[float, int | None]
@@ -87,11 +92,17 @@ class PriceService:
         await upgrade(self.db, MIGRATIONS)
         await self.registry.load()
         self.notifier.start()
+        if self.leadership.shared:
+            await self._renew()  # lead from the first cycle when no other replica does
+            self.lease_loop.start(run_first=False)
+        self.metrics.leader.set(1 if self.leadership.leading else 0)
         self.loop.start()
 
     async def stop(self) -> None:
         await self.loop.stop()
-        await self.keeper.stop()
+        await self.keeper.stop()  # the lease is renewed meanwhile: no standby sends beside this push
+        await self.lease_loop.stop()
+        await self.leadership.release()
         await self.notifier.drain(timeout=2.0)
         await self.notifier.close()
         await self.book.close()
@@ -101,11 +112,41 @@ class PriceService:
     # --- the poll loop --------------------------------------------------------------------
 
     async def _tick(self, _scheduled: bool) -> None:
+        if self.leadership.shared:
+            for symbol in await self.registry.load():  # replicas share the assets: follow the other's changes
+                self.keeper.forget(symbol)
+            await self._renew()
+        if not self.leadership.leading:
+            await self.keeper.cycle(push=False)  # a standby's /prices stays current; it never sends
+            return
         if not self._ready:
             self._ready = await self._prepare_feed()
             if not self._ready:
                 return
         await self.keeper.cycle()
+
+    async def _renew(self) -> None:
+        """Renew or try the leader's lease. Taking over: prepare the feed again (pending transactions
+        resolved, nonce re-read) and poll now. Losing it: stop sending at once."""
+        async with self._renewing:
+            was = self.leadership.leading
+            leads = await self.leadership.renew()
+            if leads and not was:
+                self._ready = False
+                self.loop.trigger()
+            elif was and not leads:
+                self._ready = False
+                self.keeper.abandon()
+            self.metrics.leader.set(1 if leads else 0)
+
+    async def _may_send(self) -> bool:
+        """Before each push: the lease renewed, and held all along (a lease regained needs preparing)."""
+        if not self.leadership.shared:
+            return True
+        if not self.leadership.leading:
+            return False
+        await self._renew()
+        return self.leadership.leading
 
     async def _prepare_feed(self) -> bool:
         """Find the feed (in development, deploy an oracle), resolve what is pending, read the prices back."""
@@ -178,6 +219,9 @@ class PriceService:
             "trackedAssets": tracked,
             "lastFetchAt": self.keeper.status.last_fetch_at,
             "lastOnChainUpdateAt": self._last_onchain_at(),
+            "role": self.leadership.role,
+            "instanceId": self.leadership.instance_id,
+            "leaderId": self.leadership.leader_id,
             "checks": checks,
         }
         return (503 if state == "unhealthy" else 200), body

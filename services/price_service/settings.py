@@ -75,6 +75,8 @@ class PriceServiceSettings(ServiceSettings):
     min_sources: int | None = Field(None, ge=1)
     max_source_spread: Decimal = Field(Decimal("2"), gt=0, le=100)
     source_max_age: float = Field(300, gt=0)
+    # Replicas on one database (issue 14): the leader's lease; empty is min(15, PRICE_POLL_INTERVAL / 2).
+    price_lease_ttl: float | None = Field(None, gt=0)
 
     @field_validator("price_sources", mode="before")
     @classmethod
@@ -103,7 +105,7 @@ class PriceServiceSettings(ServiceSettings):
     def _lower_kind(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("min_sources", mode="before")
+    @field_validator("min_sources", "price_lease_ttl", mode="before")
     @classmethod
     def _empty_is_default(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -111,6 +113,9 @@ class PriceServiceSettings(ServiceSettings):
     @model_validator(mode="after")
     def _chain_settings(self) -> "PriceServiceSettings":
         self._check_source_keys()
+        if self.price_lease_ttl is not None and self.price_lease_ttl >= self.price_poll_interval:
+            raise ValueError("PRICE_LEASE_TTL must be below PRICE_POLL_INTERVAL: a standby takes over within "
+                             "one poll interval only when the leader's lease runs out sooner")
         if rules_for(self.protocol).PRICE_FEED == "aztec-feed":
             self._check_aztec_feed()
             return self
@@ -166,6 +171,11 @@ class PriceServiceSettings(ServiceSettings):
     @property
     def uses_mock_source(self) -> bool:
         return "mock" in self.source_names
+
+    @property
+    def lease_ttl(self) -> float:
+        """Seconds the leader's lease lasts unrenewed (PRICE_LEASE_TTL, or half a poll, at most 15 s)."""
+        return self.price_lease_ttl if self.price_lease_ttl is not None else min(15.0, self.price_poll_interval / 2)
 
     @property
     def required_sources(self) -> int:

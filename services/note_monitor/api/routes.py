@@ -51,6 +51,7 @@ async def register_escrow(body: RegisterEscrow, monitor: MonitorDep) -> dict[str
 
 @protected.get("/escrows", response_model=EscrowList, responses=error_responses(401))
 async def list_escrows(monitor: MonitorDep) -> dict[str, Any]:
+    await monitor.follow()
     escrows = [escrow_out(e) for e in monitor.escrows()]
     return {"escrows": escrows, "count": len(escrows)}
 
@@ -73,6 +74,7 @@ async def list_positions(
     since_version: Annotated[int | None, Query(alias="sinceVersion", ge=0)] = None,
 ) -> JSONResponse:
     # Built by hand rather than through the response_model: this is the hot path of the engine's polling.
+    await monitor.follow()
     page, total, version = monitor.positions_page(limit, offset, asset, since_version)
     return JSONResponse({"positions": [p.to_wire() for p in page], "total": total, "limit": limit,
                          "offset": offset, "version": version})
@@ -80,6 +82,7 @@ async def list_positions(
 
 @protected.get("/positions/{escrow}", response_model=PositionOut, responses=error_responses(401, 404, 422))
 async def get_position(escrow: Address, monitor: MonitorDep) -> dict[str, Any]:
+    await monitor.follow()
     position = monitor.position(escrow)
     if position is None:
         raise HTTPException(404, "Position not found")

@@ -73,6 +73,9 @@ class Health(BaseModel):
     pxeConnected: bool
     lastSyncAt: int | None
     lastSyncDurationMs: int | None
+    instanceId: str
+    members: list[str]  # the live monitors sharing the database (this one alone on SQLite)
+    syncedEscrows: int | None  # escrows this monitor read in its last sync (its share)
     checks: dict[str, Any]
 
 

@@ -62,4 +62,7 @@ class Health(BaseModel):
     trackedAssets: int
     lastFetchAt: int | None
     lastOnChainUpdateAt: int | None
+    role: Literal["leader", "standby"]
+    instanceId: str
+    leaderId: str | None
     checks: dict[str, Any]
