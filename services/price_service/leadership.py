@@ -65,9 +65,10 @@ class Leadership:
         return held
 
     def _become(self, role: Role) -> None:
-        if role != self.role:
-            event = "Price leadership taken" if role == "leader" else "Price leadership lost"
-            log.warning(event, instanceId=self.instance_id)
+        if role != self.role and role == "leader":
+            log.warning("Price leadership taken", instanceId=self.instance_id)
+        elif role != self.role:
+            log.warning("Price leadership lost", instanceId=self.instance_id)
         self.role = role
 
     async def _holder(self) -> str | None:
