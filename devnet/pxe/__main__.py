@@ -1,5 +1,5 @@
 """python -m devnet.pxe --port 8080 [--protocol reference|nocom-v1] [--rpc-url URL --oracle-address 0x..]
-[--latency-ms 0] [--block-time 0.2] [--demo]"""
+[--latency-ms 0] [--block-time 0.2] [--demo] [--salt S]"""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--block-time", type=float, default=float(env("DEV_PXE_BLOCK_TIME", "0.2")))
     parser.add_argument("--demo", action="store_true", help="seed demo tokens, pools and escrows at start")
     parser.add_argument("--demo-escrows", type=int, default=8)
+    parser.add_argument("--salt", default=env("DEV_PXE_SALT", ""),
+                        help="derive addresses from this salt: dev PXEs with one salt, built alike, hold the same escrows")
     parser.add_argument("--log-level", default=env("LOG_LEVEL", "info"))
     parser.add_argument("--log-format", default=env("LOG_FORMAT", "json"))
     args = parser.parse_args(argv)
@@ -49,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def run(args: argparse.Namespace) -> None:
     log = get_logger()
     pxe = dev_pxe_for(args.protocol, rpc_url=args.rpc_url, oracle_address=args.oracle_address, block_time=args.block_time,
-                      latency_ms=args.latency_ms)
+                      latency_ms=args.latency_ms, salt=args.salt or None)
     if args.demo:
         seeded = await seed(pxe, args.demo_escrows, registered=True)
         log.info("Dev PXE demo seeded", escrows=len(seeded["escrows"]), tokens=seeded["tokens"],

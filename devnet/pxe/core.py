@@ -82,7 +82,7 @@ class EscrowKeys:
 class PxeCore:
     """Accounts, registered contracts, authwits and the tx book: the parts no protocol changes."""
 
-    def __init__(self) -> None:
+    def __init__(self, salt: str | None = None) -> None:
         self.block_number = 1
         self.accounts: dict[str, str] = {}  # address -> secret key
         self.escrow_keys: dict[str, EscrowKeys] = {}
@@ -93,7 +93,9 @@ class PxeCore:
         self.txs: dict[str, Tx] = {}
         self.pending: list[Tx] = []
         self._counter = itertools.count(1)
-        self._salt = secrets.token_hex(16)  # unique addresses per process
+        # Unique addresses per process; a given salt makes them repeatable: two dev PXEs with one salt,
+        # built alike, hold the same escrows (note-monitor replicas, one PXE each: issue 14).
+        self._salt = salt or secrets.token_hex(16)
 
     def _fresh(self, kind: str, *parts: object) -> str:
         return derive_field(kind, self._salt, next(self._counter), *parts)

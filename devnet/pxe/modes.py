@@ -13,8 +13,10 @@ from typing import Any
 from devnet.pxe.demo import seed_demo
 from devnet.pxe.nocom_demo import seed_nocom_demo
 from devnet.pxe.nocom_server import NocomDevPxe
+from devnet.pxe.nocom_state import NocomState
 from devnet.pxe.prices import protocol_prices
 from devnet.pxe.server import DevPxe
+from devnet.pxe.state import DevPxeState
 
 REFERENCE, NOCOM_V1 = "reference", "nocom-v1"
 PROTOCOLS = (REFERENCE, NOCOM_V1)
@@ -28,14 +30,16 @@ def dev_pxe_for(
     block_time: float = 0.2,
     latency_ms: float = 0,
     clock: Callable[[], float] = time.time,
+    salt: str | None = None,
 ) -> DevPxe:
     if protocol == NOCOM_V1:
         if rpc_url or oracle_address:
             raise ValueError("nocom-v1 keeps its prices in its own MockPriceFeed: no RPC_URL or ORACLE_ADDRESS")
-        return NocomDevPxe(block_time=block_time, latency_ms=latency_ms, clock=clock)
+        return NocomDevPxe(NocomState(salt), block_time=block_time, latency_ms=latency_ms, clock=clock)
     if protocol != REFERENCE:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
-    return DevPxe(prices=protocol_prices(rpc_url, oracle_address), block_time=block_time, latency_ms=latency_ms, clock=clock)
+    return DevPxe(DevPxeState(salt), protocol_prices(rpc_url, oracle_address), block_time=block_time,
+                  latency_ms=latency_ms, clock=clock)
 
 
 async def seed(pxe: DevPxe, escrows: int, registered: bool) -> dict[str, Any]:

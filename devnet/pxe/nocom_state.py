@@ -39,8 +39,8 @@ def default_loan_epoch(now: int) -> int:
 
 
 class NocomState(NocomTransactions):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, salt: str | None = None) -> None:
+        super().__init__(salt)
         self.world = World()
 
     # --- deployments -----------------------------------------------------------------------

@@ -27,8 +27,8 @@ TOKEN_UTILITIES = frozenset({"get_symbol", "balance_of_private"})
 
 
 class DevPxeState(Transactions):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, salt: str | None = None) -> None:
+        super().__init__(salt)
         self.tokens: dict[str, Token] = {}
         self.pools: dict[str, Pool] = {}
         self.escrows: dict[str, Escrow] = {}

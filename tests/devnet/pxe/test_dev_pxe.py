@@ -14,8 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devnet.pxe.__main__ import parse_args
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
 from devnet.pxe.demo import DEMO_PRICES
+from devnet.pxe.modes import dev_pxe_for, seed
 from shared.protocols import reference
 from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 
@@ -192,3 +194,14 @@ def test_cli_starts_logs_its_url_and_seeds_a_demo(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize("protocol", ["reference", "nocom-v1"])
+async def test_one_salt_gives_the_same_escrows_to_two_pxes(protocol: str) -> None:
+    async def demo(salt: str | None) -> list[str]:
+        seeded = await seed(dev_pxe_for(protocol, salt=salt), 4, registered=True)
+        return [e["address"] for e in seeded["escrows"]]
+
+    assert await demo("replicas") == await demo("replicas")
+    assert await demo("replicas") != await demo(None) != await demo(None)
+    assert parse_args(["--salt", "s"]).salt == "s"
