@@ -33,6 +33,7 @@ log = get_logger()
 
 NONCE_BITS = 248  # a fresh random nonce that always fits a field
 SEND_CHUNK = 100  # liquidations per JSON-RPC batch: a whole burst in one round trip (measured best)
+LAPSED = "Not sent: this engine's membership lease was not renewed in time"
 
 
 class LiquidatorNotReady(Exception):
@@ -188,6 +189,10 @@ class LiquidationSender:
             claimed = [i for i, a in enumerate(attempts) if a.attempt_id]
             ready = await self._authorised([attempts[i] for i in claimed], [prepared[i] for i in claimed],
                                            [authwits[i] for i in claimed])
+            if ready and not self.may_claim():  # the lease lapsed meanwhile: another engine may take these over
+                for attempt, _, _ in ready:
+                    await self._not_sent(attempt, LAPSED)
+                return []
             if not ready:
                 return []
             if going_out is not None:

@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import time
 
+from alembic import command
+from sqlalchemy import text
+
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.membership import Membership
 from services.liquidation_engine.metrics import EngineMetrics
-from services.liquidation_engine.models import LiquidationRow
+from services.liquidation_engine.models import MIGRATIONS, LiquidationRow
 from services.liquidation_engine.planning.budget import Plan
+from shared.migrations import _config, upgrade
 from tests.fixtures.databases import tracked_database
 
 P8 = 10**8
@@ -130,3 +134,20 @@ async def test_membership_lapses_and_another_engine_resolves_the_attempts(postgr
     assert not a.held() and b_metrics.registry.get_sample_value("liquidation_engine_live_engines") == 1
     assert b_metrics.registry.get_sample_value("liquidation_engine_attempts_adopted_total") == 5
     assert {e["instance"]: (e["live"], e["inFlight"]) for e in await b.engines()} == {"b": (True, 5)}
+
+
+async def test_the_upgrade_settles_duplicate_attempts_in_flight_before_refusing_them(database_url: str) -> None:
+    db = tracked_database(database_url)
+    async with db.engine.begin() as conn:  # a database at 0002, where two engines left one escrow twice in flight
+        await conn.run_sync(lambda c: command.upgrade(_config(MIGRATIONS, c), "0002"))
+        for status in ("submitted", "unknown", "failed", "submitted"):
+            await conn.execute(text(
+                "INSERT INTO liquidations (escrow, status, health_factor, repay_amount, collateral_seized, "
+                "collateral_price, debt_price, created_at, updated_at) VALUES (:e, :s, '0.9', '1', '1', '1', '1', 1, 1)"),
+                {"e": ESCROWS[0], "s": status})
+    await upgrade(db, MIGRATIONS)
+    store = AttemptStore(db, instance="a")
+    rows = sorted(await store.recent(10), key=lambda r: r.id)
+    assert [r.status for r in rows] == ["failed", "failed", "failed", "submitted"]
+    assert rows[0].error and "Superseded" in rows[0].error and rows[2].error is None
+    assert await store.claim([plan(ESCROWS[0])]) == [None]
