@@ -190,8 +190,8 @@ class LiquidationSender:
             ready = await self._authorised([attempts[i] for i in claimed], [prepared[i] for i in claimed],
                                            [authwits[i] for i in claimed])
             if ready and not self.may_claim():  # the lease lapsed meanwhile: another engine may take these over
-                for attempt, _, _ in ready:
-                    await self._not_sent(attempt, LAPSED)
+                for attempt, _, _ in ready:  # nothing went out: no cooldown for the engine that takes over
+                    await self._not_sent(attempt, LAPSED, cooldown=False)
                 return []
             if not ready:
                 return []
@@ -238,9 +238,9 @@ class LiquidationSender:
             self.metrics.reaction_latency.observe(max(0.0, time.monotonic() - accepted_at))
         return Sent(attempt, result)
 
-    async def _not_sent(self, attempt: Attempt, error: str) -> None:
+    async def _not_sent(self, attempt: Attempt, error: str, cooldown: bool = True) -> None:
         try:
-            await self.outcomes.failed(attempt.attempt_id, attempt.plan, error)
+            await self.outcomes.failed(attempt.attempt_id, attempt.plan, error, cooldown=cooldown)
         finally:
             self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
 

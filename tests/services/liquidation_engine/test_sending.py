@@ -169,7 +169,9 @@ async def test_an_engine_sends_its_own_share_first_and_nothing_once_its_lease_la
     asked[0], lapses_after[0] = 0, 1  # held when the check starts, lapsed before the send
     assert await sender.send([finding(6)], accepted_at=None) == [] and pxe.sent == []
     assert [(r.status, r.error) for r in await p.store.recent(20) if r.escrow == escrow(6)] == [("failed", LAPSED)]
-    assert escrow(6) not in p.in_flight
+    assert escrow(6) not in p.in_flight and not p.cooldowns.blocked(escrow(6))  # nothing went out: no cooldown
+    other_engine = AttemptStore(p.store.db, instance="other")
+    assert None not in await other_engine.claim([Plan(escrow(6), "0.9", 1, 1, 1, 1)])
     asked[0], lapses_after[0] = 0, 0
     assert await sender.send([finding(7)], accepted_at=None) == []  # nothing is even claimed now
     assert escrow(7) not in {r.escrow for r in await p.store.recent(30)}
