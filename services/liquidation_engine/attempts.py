@@ -4,6 +4,12 @@ Crash safety: a row is written as `submitted` (no txHash) before the authwit and
 txHash is written as soon as the PXE returns it. After `kill -9`, a `submitted` row with a txHash
 is followed to its receipt; one without a txHash cannot be told apart from a send that never
 happened, so it is marked failed and its escrow must be re-read before it can be tried again.
+
+Several engines on one database: an attempt is claimed by its insert (`claim`), which the database
+refuses while another attempt for the escrow is in flight (a partial unique index) or while the
+escrow cools down after a failure (`cool_until`, on the database's clock, set by whichever engine
+failed). Each row names its engine; the in-flight rows of an engine whose membership lease ran out
+are taken over (`adopt`) by one live engine, which resolves them as a restart does.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal_column, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
-from services.liquidation_engine.models import MIGRATIONS, LiquidationRow
+from services.liquidation_engine.models import IN_FLIGHT, MIGRATIONS, LiquidationRow
 from services.liquidation_engine.planning.budget import Plan
 from shared.db import Database
+from shared.leases import POSTGRES_NOW_MS, SQLITE_NOW_MS
 from shared.migrations import upgrade
 
 STATUSES = ("submitted", "unknown", "succeeded", "failed", "skipped")
@@ -27,8 +36,9 @@ INTERRUPTED_ERROR = (
 
 
 class AttemptStore:
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time, instance: str | None = None) -> None:
         self.db = db
+        self.instance = instance  # the engine claiming attempts (INSTANCE_ID); None in tools and tests
         self._clock = clock
         self._hashes: list[tuple[int, str, asyncio.Future[None]]] = []
         self._hash_writer: asyncio.Task[None] | None = None
@@ -39,23 +49,62 @@ class AttemptStore:
     async def init(self) -> None:
         await upgrade(self.db, MIGRATIONS)
 
+    def db_now_ms(self) -> ColumnElement[int]:
+        """Now on the database's clock (milliseconds), which every engine on it shares."""
+        return literal_column(SQLITE_NOW_MS if self.db.is_sqlite else POSTGRES_NOW_MS)
+
     def _values(self, plan: Plan, status: str, error: str | None, now: int) -> dict[str, object]:
         return {
             "escrow": plan.escrow, "status": status, "health_factor": plan.health_factor, "repay_amount": str(plan.repay),
             "collateral_seized": str(plan.seized), "collateral_price": str(plan.collateral_price),
             "debt_price": str(plan.debt_price), "tx_hash": None, "error": error, "created_at": now, "updated_at": now,
+            "engine": self.instance,
         }
 
-    async def add(self, plans: list[Plan], status: str = "submitted", errors: list[str | None] | None = None) -> list[int]:
-        """Insert several attempts in one transaction (one disk sync for a whole check); their ids in order."""
+    def _cooling(self, escrows: list[str]) -> ColumnElement[bool]:
+        """Rows that keep their escrow cooling down: unexpired, and no success for the escrow since."""
+        row, later = LiquidationRow, aliased(LiquidationRow)
+        success_since = exists().where(later.escrow == row.escrow, later.id > row.id, later.status == "succeeded")
+        return and_(row.escrow.in_(escrows), row.cool_until > self.db_now_ms(), ~success_since)
+
+    async def claim(self, plans: list[Plan]) -> list[int | None]:
+        """Insert `submitted` attempts as this engine's claim; None for each escrow the database refuses:
+        one in flight already (any engine's) or cooling down after a failure (any engine's)."""
+        if not plans:
+            return []
+        now = self.now()
+        dialect_insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
+        async with self.db.transaction() as session:
+            cooling = set((await session.execute(
+                select(LiquidationRow.escrow).distinct().where(self._cooling([p.escrow for p in plans])))).scalars())
+            # Rows in escrow order: two engines claiming overlapping sets wait on each other in one order.
+            values = sorted((self._values(p, "submitted", None, now) for p in plans if p.escrow not in cooling),
+                            key=lambda v: str(v["escrow"]))
+            ids: dict[str, int] = {}
+            if values:
+                claimed = await session.execute(dialect_insert(LiquidationRow).values(values).on_conflict_do_nothing()
+                                                .returning(LiquidationRow.id, LiquidationRow.escrow))
+                ids = {escrow: int(row_id) for row_id, escrow in claimed.all()}
+        return [ids.get(plan.escrow) for plan in plans]
+
+    async def add(self, plans: list[Plan], status: str = "submitted", errors: list[str | None] | None = None,
+                  cool_for: list[float | None] | None = None) -> list[int]:
+        """Insert several attempts in one transaction (one disk sync for a whole check); their ids in order.
+        `cool_for`: each escrow's cooldown in seconds, from now on the database's clock."""
         if not plans:
             return []
         now = self.now()
         values = [self._values(p, status, errors[i] if errors else None, now) for i, p in enumerate(plans)]
+        if cool_for is not None:
+            async with self.db.session() as session:
+                db_now = int((await session.execute(select(self.db_now_ms()))).scalar_one())
+            for value, delay in zip(values, cool_for, strict=True):
+                value["cool_until"] = None if delay is None else db_now + int(delay * 1000)
         # One attempt per escrow at a time, so the escrow tells the rows apart: that lets the database
         # return ids in any order (one multi-row INSERT) instead of one statement per row.
         if len({plan.escrow for plan in plans}) < len(plans):
-            return [(await self.add([plan], status, [errors[i]] if errors else None))[0] for i, plan in enumerate(plans)]
+            return [(await self.add([plan], status, [errors[i]] if errors else None,
+                                    [cool_for[i]] if cool_for else None))[0] for i, plan in enumerate(plans)]
         async with self.db.transaction() as session:
             result = await session.execute(insert(LiquidationRow).returning(LiquidationRow.id, LiquidationRow.escrow), values)
             ids = {escrow: int(row_id) for row_id, escrow in result.all()}
@@ -87,11 +136,13 @@ class AttemptStore:
                 if not done.done():
                     done.set_result(None)
 
-    async def finish(self, attempt_id: int, status: str, error: str | None = None) -> None:
+    async def finish(self, attempt_id: int, status: str, error: str | None = None, cool_for: float | None = None) -> None:
+        """The attempt's final status; `cool_for`: the escrow's cooldown in seconds, for every engine."""
+        cool_until = None if cool_for is None else self.db_now_ms() + int(cool_for * 1000)
         async with self.db.transaction() as session:
             await session.execute(
                 update(LiquidationRow).where(LiquidationRow.id == attempt_id)
-                .values(status=status, error=error, updated_at=self.now())
+                .values(status=status, error=error, updated_at=self.now(), cool_until=cool_until)
             )
 
     async def mark_unknown(self, attempt_id: int, error: str, collateral_before: int) -> None:
@@ -105,9 +156,34 @@ class AttemptStore:
         """Attempts a process left in flight (`submitted`) or whose outcome is not known yet (`unknown`)."""
         async with self.db.session() as session:
             rows = await session.execute(
-                select(LiquidationRow).where(LiquidationRow.status.in_(("submitted", "unknown"))).order_by(LiquidationRow.id)
+                select(LiquidationRow).where(LiquidationRow.status.in_(IN_FLIGHT)).order_by(LiquidationRow.id)
             )
             return list(rows.scalars())
+
+    async def adopt(self, live: set[str] | None, own: bool = False) -> list[LiquidationRow]:
+        """Make ours the in-flight attempts of every engine not in `live` (None: of every other engine, and
+        rows of no engine), and return them (`own`: with those already ours, as at a start). Each holder's
+        rows move in one UPDATE that names it, so two engines adopting at once never both get a row."""
+        row = LiquidationRow
+        async with self.db.transaction() as session:
+            holders = (await session.execute(select(row.engine).distinct().where(row.status.in_(IN_FLIGHT)))).scalars()
+            ids: list[int] = []
+            for holder in [h for h in holders if h != self.instance and (live is None or h not in live)]:
+                whose = row.engine.is_(None) if holder is None else row.engine == holder
+                moved = await session.execute(
+                    update(row).where(whose, row.status.in_(IN_FLIGHT)).values(engine=self.instance)
+                    .returning(row.id).execution_options(synchronize_session=False))
+                ids += [int(i) for i in moved.scalars()]
+            mine = (row.id.in_(ids) | (row.engine == self.instance)) if own else row.id.in_(ids)
+            found = await session.execute(select(row).where(mine, row.status.in_(IN_FLIGHT)).order_by(row.id))
+            return list(found.scalars())
+
+    async def in_flight_by_engine(self) -> dict[str, int]:
+        """How many attempts each engine holds in flight (rows of no engine under "")."""
+        async with self.db.session() as session:
+            rows = await session.execute(select(LiquidationRow.engine, func.count())
+                                         .where(LiquidationRow.status.in_(IN_FLIGHT)).group_by(LiquidationRow.engine))
+            return {engine or "": int(n) for engine, n in rows.all()}
 
     async def recent(self, limit: int, status: str | None = None) -> list[LiquidationRow]:
         query = select(LiquidationRow).order_by(LiquidationRow.id.desc()).limit(limit)

@@ -28,3 +28,12 @@ class EngineMetrics(Metrics):
             "Liquidations not sent because the pool's swapped on-chain price check would revert (nocom-v1)")
         self.pxe_up = self.gauge("pxe_up", "1 when the PXE answered the last health probe, else 0")
         self.monitor_up = self.gauge("note_monitor_up", "1 when the note monitor answered the last health probe, else 0")
+        self.in_flight_attempts = self.gauge(
+            "in_flight_attempts", "Liquidation attempts in flight in the shared database, by the engine holding them",
+            ("engine",))
+        self.live_engines = self.gauge("live_engines", "Engines whose membership lease is live on the shared database")
+        self.claims_refused = self.counter(
+            "claims_refused_total", "Planned liquidations not sent: the database refused the claim (in flight or "
+            "cooling down, by any engine)")
+        self.attempts_adopted = self.counter(
+            "attempts_adopted_total", "In-flight attempts of a stopped engine taken over by this one")

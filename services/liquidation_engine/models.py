@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.leases import lease_table
 from shared.migrations import Migrations
+
+IN_FLIGHT = ("submitted", "unknown")
+IN_FLIGHT_WHERE = "status IN ('submitted', 'unknown')"
 
 
 class Base(DeclarativeBase):
@@ -30,8 +33,19 @@ class LiquidationRow(Base):
     collateral_before: Mapped[str | None] = mapped_column(String(80), nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+    # The engine instance (INSTANCE_ID) that claimed the attempt and resolves it; another takes it over
+    # once that engine's membership lease has expired.
+    engine: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # A failed or skipped attempt's cooldown end, in milliseconds on the database's clock: every engine
+    # on the database leaves the escrow alone until then.
+    cool_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
-    __table_args__ = (Index("ix_liquidations_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_liquidations_status_id", "status", "id"),
+        # The database itself refuses a second attempt in flight for one escrow, whichever engine asks.
+        Index("uq_liquidations_in_flight", "escrow", unique=True,
+              sqlite_where=text(IN_FLIGHT_WHERE), postgresql_where=text(IN_FLIGHT_WHERE)),
+    )
 
 
 leases = lease_table(Base.metadata, "engine_leases")

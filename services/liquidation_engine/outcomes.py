@@ -45,7 +45,8 @@ class Outcomes:
         if not skipped:
             return
         try:
-            await self.store.add([s.plan for s in skipped], status="skipped", errors=[s.reason for s in skipped])
+            await self.store.add([s.plan for s in skipped], status="skipped", errors=[s.reason for s in skipped],
+                                 cool_for=[self.cooldowns.next_delay(s.plan.escrow) for s in skipped])
         finally:
             for item in skipped:
                 self.in_flight.unlock(item.plan.escrow)
@@ -62,11 +63,13 @@ class Outcomes:
         # The oracle moved against us since the prices were read: try again at once with fresh ones
         # (a few times in a row at most), rather than leaving the position underwater for a cooldown.
         quick = error in self.price_mismatch and self.cooldowns.quick_retry(plan.escrow)
+        cools = cooldown and not quick
         try:
-            await self.store.finish(attempt_id, "failed", error)
+            await self.store.finish(attempt_id, "failed", error,
+                                    cool_for=self.cooldowns.next_delay(plan.escrow) if cools else None)
         finally:
             self.metrics.liquidations.labels("failed").inc()
-            delay = self.cooldowns.failed(plan.escrow) if cooldown and not quick else None
+            delay = self.cooldowns.failed(plan.escrow) if cools else None
             if quick:
                 self.retry_now(plan.escrow)
             if reread_after is not None:

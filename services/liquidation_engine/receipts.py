@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from services.liquidation_engine.attempts import INTERRUPTED_ERROR, AttemptStore
 from services.liquidation_engine.check_requests import CheckRequests
+from services.liquidation_engine.models import LiquidationRow
 from services.liquidation_engine.monitor_client import MonitorClient
 from services.liquidation_engine.outcomes import UNKNOWN_VERSION, Outcomes, Unknown
 from services.liquidation_engine.planning.budget import Plan
@@ -85,10 +86,11 @@ class ReceiptFollower:
     async def _ask_monitor_to_sync(self) -> None:
         await self.monitor.request_sync()
 
-    async def resume(self) -> int:
-        """Resolve attempts a previous process left in flight; returns how many are being followed."""
+    async def resume(self, rows: list[LiquidationRow] | None = None) -> int:
+        """Resolve attempts a previous process (or a stopped engine) left in flight, all of them or `rows`;
+        returns how many are being followed."""
         followed = 0
-        for row in await self.store.unresolved():
+        for row in await self.store.unresolved() if rows is None else rows:
             plan = Plan(row.escrow, row.health_factor, int(row.repay_amount), int(row.collateral_seized),
                         int(row.collateral_price), int(row.debt_price))
             known = self.positions.get(row.escrow)

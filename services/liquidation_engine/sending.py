@@ -4,6 +4,10 @@ attempt rows written before anything goes out, then authwits and transactions in
 One attempt per escrow at a time: an escrow is locked from the moment it is chosen until its
 transaction's receipt is final (receipts.py unlocks it). Batches carry SEND_CHUNK liquidations
 (one by one against a PXE that refuses batches), at most `max_concurrent` batches at once.
+
+Several engines on one database: an attempt is sent only once its row is claimed (attempts.py), so
+the database decides which engine sends it. Each engine claims its own share of the book first
+(membership.py) and the others' shares after, so a burst is spread over the engines.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.liquidation_engine.attempts import AttemptStore
@@ -28,6 +33,7 @@ log = get_logger()
 
 NONCE_BITS = 248  # a fresh random nonce that always fits a field
 SEND_CHUNK = 100  # liquidations per JSON-RPC batch: a whole burst in one round trip (measured best)
+LAPSED = "Not sent: this engine's membership lease was not renewed in time"
 
 
 class LiquidatorNotReady(Exception):
@@ -55,7 +61,10 @@ class Sent:
 
 class LiquidationSender:
     def __init__(self, pxe: PxeClient, store: AttemptStore, in_flight: InFlight, outcomes: Outcomes,
-                 metrics: EngineMetrics, max_concurrent: int) -> None:
+                 metrics: EngineMetrics, max_concurrent: int, *, may_claim: Callable[[], bool] = lambda: True,
+                 ours: Callable[[str], bool] = lambda escrow: True) -> None:
+        self.may_claim = may_claim  # this engine's membership is held (always, alone on SQLite)
+        self.ours = ours  # the escrow is in this engine's share of the book
         self.pxe = pxe
         self.store = store
         self.in_flight = in_flight
@@ -91,6 +100,9 @@ class LiquidationSender:
         if self.liquidator is None:
             log.warning("Liquidator account not registered yet; liquidations wait", escrows=len(findings))
             return []
+        if not self.may_claim():
+            log.warning("Engine membership not renewed; liquidations wait", escrows=len(findings))
+            return []
         for f in findings:
             self.in_flight.lock(f.position.escrow)
         planned = await self._planned(findings, balances)
@@ -124,22 +136,35 @@ class LiquidationSender:
     async def _send_all(self, attempts: list[Attempt], accepted_at: float | None) -> list[Sent]:
         if not attempts:
             return []
+        own = [a for a in attempts if self.ours(a.plan.escrow)]
+        others = [a for a in attempts if not self.ours(a.plan.escrow)]
+        ordered = own + others
         first_out = asyncio.Event()
-        first = asyncio.ensure_future(self._send_chunk(attempts[:1], accepted_at, first_out))
+        first = asyncio.ensure_future(self._send_chunk(ordered[:1], accepted_at, first_out))
         head_start = asyncio.ensure_future(first_out.wait())
         try:
             await asyncio.wait([first, head_start], return_when=asyncio.FIRST_COMPLETED)
         finally:
             head_start.cancel()
-        rest = [attempts[i:i + SEND_CHUNK] for i in range(1, len(attempts), SEND_CHUNK)]
-        results = await asyncio.gather(first, *(self._send_chunk(c, accepted_at) for c in rest))
+        results = await asyncio.gather(first, *(self._send_chunk(c, accepted_at) for c in _chunks(own[1:])))
+        if others:  # another engine's share: claimed once ours is out, unless that engine claimed it first
+            results += await asyncio.gather(*(self._send_chunk(c, accepted_at) for c in _chunks(others[1:] if not own else others)))
         return [s for chunk in results for s in chunk]
 
     async def _persist(self, attempts: list[Attempt]) -> None:
-        """Their rows written as `submitted` before anything of theirs is sent (crash safety)."""
-        ids = await self.store.add([a.plan for a in attempts])
+        """Their rows written as `submitted`, claimed, before anything of theirs is sent (crash safety);
+        an attempt the database refuses (its escrow in flight or cooling down, any engine's) keeps id 0."""
+        ids = await self.store.claim([a.plan for a in attempts])
+        refused = []
         for attempt, attempt_id in zip(attempts, ids, strict=True):
-            attempt.attempt_id = attempt_id
+            if attempt_id is None:
+                refused.append(attempt.plan.escrow)
+                self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
+            else:
+                attempt.attempt_id = attempt_id
+        if refused:
+            self.metrics.claims_refused.inc(len(refused))
+            log.debug("Liquidations claimed elsewhere or cooling down; not sent", escrows=refused)
 
     async def _send_chunk(self, attempts: list[Attempt], accepted_at: float | None,
                           going_out: asyncio.Event | None = None) -> list[Sent]:
@@ -161,7 +186,13 @@ class LiquidationSender:
                     self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
                 log.error("Liquidation attempts not recorded; nothing sent", escrows=len(attempts), error=repr(exc))
                 return []
-            ready = await self._authorised(attempts, prepared, authwits)
+            claimed = [i for i, a in enumerate(attempts) if a.attempt_id]
+            ready = await self._authorised([attempts[i] for i in claimed], [prepared[i] for i in claimed],
+                                           [authwits[i] for i in claimed])
+            if ready and not self.may_claim():  # the lease lapsed meanwhile: another engine may take these over
+                for attempt, _, _ in ready:  # nothing went out: no cooldown for the engine that takes over
+                    await self._not_sent(attempt, LAPSED, cooldown=False)
+                return []
             if not ready:
                 return []
             if going_out is not None:
@@ -207,9 +238,9 @@ class LiquidationSender:
             self.metrics.reaction_latency.observe(max(0.0, time.monotonic() - accepted_at))
         return Sent(attempt, result)
 
-    async def _not_sent(self, attempt: Attempt, error: str) -> None:
+    async def _not_sent(self, attempt: Attempt, error: str, cooldown: bool = True) -> None:
         try:
-            await self.outcomes.failed(attempt.attempt_id, attempt.plan, error)
+            await self.outcomes.failed(attempt.attempt_id, attempt.plan, error, cooldown=cooldown)
         finally:
             self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
 
@@ -227,6 +258,10 @@ class LiquidationSender:
             if isinstance(result, Exception):  # still followed: the escrow must not stay locked
                 log.error("Liquidation tx hash not recorded", escrow=item.attempt.plan.escrow, txHash=item.tx_hash,
                           error=repr(result))
+
+
+def _chunks(attempts: list[Attempt]) -> list[list[Attempt]]:
+    return [attempts[i:i + SEND_CHUNK] for i in range(0, len(attempts), SEND_CHUNK)]
 
 
 def _reason(exc: BaseException) -> str:

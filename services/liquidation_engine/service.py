@@ -17,6 +17,7 @@ from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.checker import Checker, CheckParts
 from services.liquidation_engine.feed_prices import FeedReader, FeedTimes
+from services.liquidation_engine.membership import Membership
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.models import LiquidationRow
 from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
@@ -55,7 +56,7 @@ class LiquidationEngine:
         self.settings = settings
         self.metrics = EngineMetrics()
         self.db = Database(settings.database_url)
-        self.store = AttemptStore(self.db, clock)
+        self.store = AttemptStore(self.db, clock, instance=settings.instance_id)
         self._owns_pxe, self._owns_monitor = pxe is None, monitor is None
         self.rules = rules_for(settings.protocol)
         self.pxe = pxe or PxeClient(settings.pxe_url, reads=self.rules.READS,
@@ -71,12 +72,15 @@ class LiquidationEngine:
         self.requests = CheckRequests(wake=self.checks.trigger)
         outcomes = Outcomes(self.store, self.in_flight, self.cooldowns, self.rereads, self.metrics,
                             price_mismatch=self.rules.PRICE_MISMATCH_REASONS, retry_now=self.requests.recheck)
-        self.sender = LiquidationSender(self.pxe, self.store, self.in_flight, outcomes, self.metrics,
-                                        settings.max_concurrent_liquidations)
         self.follower = ReceiptFollower(
             self.pxe, self.store, outcomes, self.positions, self.monitor, self.requests,
             ReceiptConfig(settings.receipt_timeout, settings.receipt_poll_interval, backoff_max=settings.cooldown_max),
         )
+        self.membership = Membership(self.store, settings.instance_id, settings.engine_lease_ttl, self.metrics,
+                                     shared=not self.db.is_sqlite, on_adopted=self._adopted)
+        self.sender = LiquidationSender(self.pxe, self.store, self.in_flight, outcomes, self.metrics,
+                                        settings.max_concurrent_liquidations, may_claim=self.membership.held,
+                                        ours=self.membership.ours)
         self.checker = Checker(
             CheckParts(self.positions, self.prices, self.sender, self.follower, self.in_flight, self.cooldowns,
                        self.rereads, self.requests, self.metrics, outcomes),
@@ -99,14 +103,23 @@ class LiquidationEngine:
 
     async def start(self) -> None:
         await self.store.init()
+        await self.membership.renew()  # a member before anything is claimed or taken over
         if not await self._register_once():
             self._registering = asyncio.create_task(self._register_until_done(), name="liquidator-register")
         try:
             await self.positions.refresh()
         except MonitorUnavailable as exc:
             log.warning("Note monitor unreachable", error=str(exc), positions=0)
-        await self.follower.resume()
+        await self.follower.resume(await self.membership.take_over_at_start())
+        await self.membership.loop.run_now()
+        self.membership.loop.start(run_first=False)
         self.checks.start(run_first=True)
+
+    async def _adopted(self, rows: list[LiquidationRow]) -> None:
+        """A stopped engine's attempts, now ours: resolved from their receipts, then checked again."""
+        await self.follower.resume(rows)
+        for row in rows:
+            self.requests.recheck(row.escrow)
 
     async def _check(self, scheduled: bool) -> None:
         try:
@@ -136,6 +149,7 @@ class LiquidationEngine:
             self._registering.cancel()
         await self.checks.stop(grace=STOP_GRACE)
         await self.follower.stop()
+        await self.membership.stop()
         if self._owns_pxe:
             await self.pxe.close()
         if self._owns_monitor:
@@ -162,8 +176,8 @@ class LiquidationEngine:
     async def health(self) -> tuple[int, dict[str, Any]]:
         """Degraded when the PXE, the note monitor or the oracle cannot be read now (probes cached for a
         moment), or the last check could not read prices; unhealthy when the database is gone."""
-        found, pxe_ok, monitor_ok, oracle_ok = await asyncio.gather(
-            self._counts(), self._pxe_probe(), self._monitor_probe(), self._oracle_probe())
+        found, pxe_ok, monitor_ok, oracle_ok, engines = await asyncio.gather(
+            self._counts(), self._pxe_probe(), self._monitor_probe(), self._oracle_probe(), self._engines())
         oracle_error = self.checker.prices_error or (None if oracle_ok else self._oracle_error)
         self.metrics.pxe_up.set(1 if pxe_ok else 0)
         self.metrics.monitor_up.set(1 if monitor_ok else 0)
@@ -182,6 +196,8 @@ class LiquidationEngine:
             "liquidationsSucceeded": (found or {}).get("succeeded", 0),
             "liquidationsFailed": (found or {}).get("failed", 0),
             "lastCheckAt": self.checker.last_check_at,
+            "instance": self.settings.instance_id,
+            "engines": engines,
             "checks": {
                 "database": "ok" if found is not None else "unreachable",
                 "oracle": "ok" if not oracle_error else oracle_error,
@@ -192,6 +208,12 @@ class LiquidationEngine:
             },
         }
         return (503 if state == "unhealthy" else 200), body
+
+    async def _engines(self) -> list[dict[str, Any]]:
+        try:
+            return await self.membership.engines()
+        except Exception:  # noqa: BLE001 - the database check reports it
+            return []
 
     async def _counts(self) -> dict[str, int] | None:
         try:

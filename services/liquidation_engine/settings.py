@@ -32,6 +32,8 @@ class LiquidationEngineSettings(ServiceSettings):
     cooldown_max: float = Field(900, gt=0)
     max_concurrent_liquidations: int = Field(16, ge=1, le=256)
     monitor_page_size: int = Field(5000, ge=1, le=5000)
+    # Engines sharing one PostgreSQL database: an engine silent this long is gone, its attempts taken over.
+    engine_lease_ttl: float = Field(15, gt=0)
 
     @model_validator(mode="after")
     def _required_in_production(self) -> "LiquidationEngineSettings":

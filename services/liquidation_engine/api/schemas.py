@@ -54,6 +54,15 @@ class LiquidationList(BaseModel):
     liquidations: list[LiquidationOut]
 
 
+class EngineHolding(BaseModel):
+    """An engine on the shared database: live (its membership lease runs) and the attempts it holds in flight."""
+
+    instance: str
+    live: bool
+    leaseExpiresInMs: int | None
+    inFlight: int
+
+
 class Health(BaseModel):
     status: Literal["healthy", "degraded", "unhealthy"]
     service: str
@@ -63,6 +72,8 @@ class Health(BaseModel):
     liquidationsSucceeded: int
     liquidationsFailed: int
     lastCheckAt: int | None
+    instance: str
+    engines: list[EngineHolding]
     checks: dict[str, Any]
 
 

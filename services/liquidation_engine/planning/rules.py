@@ -63,11 +63,15 @@ class Cooldowns:
             return False
         return True
 
+    def next_delay(self, escrow: str) -> float:
+        """The cooldown the escrow's next failure starts (written to the database for every engine)."""
+        count = self._failures.get(escrow, 0) + 1
+        return min(self.maximum, self.base * 2 ** min(count - 1, 32))
+
     def failed(self, escrow: str) -> float:
         """Start (or lengthen) the escrow's cooldown; returns its length in seconds."""
-        count = self._failures.get(escrow, 0) + 1
-        self._failures[escrow] = count
-        delay = min(self.maximum, self.base * 2 ** min(count - 1, 32))
+        delay = self.next_delay(escrow)
+        self._failures[escrow] = self._failures.get(escrow, 0) + 1
         self._until[escrow] = self._clock() + delay
         return delay
 

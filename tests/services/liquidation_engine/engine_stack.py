@@ -9,7 +9,7 @@ import io
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from shared.pxe.client import PxeClient
 from shared.settings import load_settings
 from tests.conftest import TEST_API_KEY
 from tests.fixtures.chain import EvmClients, evm_clients, fresh
+from tests.fixtures.servers import serving
 
 KEY = {"X-API-Key": TEST_API_KEY}
 E18 = 10**18
@@ -65,6 +66,7 @@ class Stack:
     btc: str
     usdc: str
     tmp: Path
+    monitor_url: str | None = None  # the monitor served on a real port too (engines as processes)
 
     async def escrow(self, collateral: int, principal: int) -> str:
         created = await self.pxe.admin.acall("dev_createEscrow", [self.pool, str(collateral), str(principal), {"registered": True}])
@@ -138,9 +140,10 @@ async def running_engine(stack: Stack, chain: LocalChain, oracle: str, **overrid
 
 
 @asynccontextmanager
-async def running_stack(tmp_path: Path, chain: LocalChain, oracle: str) -> AsyncIterator[Stack]:
+async def running_stack(tmp_path: Path, chain: LocalChain, oracle: str, *, block_time: float = 0.05,
+                        serve_monitor: bool = False) -> AsyncIterator[Stack]:
     async with evm_clients(chain.url, chain.keys, oracle) as evm, \
-            running_dev_pxe(rpc_url=chain.url, oracle_address=oracle, block_time=0.05) as pxe:
+            running_dev_pxe(rpc_url=chain.url, oracle_address=oracle, block_time=block_time) as pxe:
         await evm.oracle.set_prices(await fresh(evm.oracle, {"BTC": 60_000 * P8, "USDC": 1 * P8}))
         btc = await pxe.admin.acall("dev_createToken", ["BTC"])
         usdc = await pxe.admin.acall("dev_createToken", ["USDC"])
@@ -151,8 +154,9 @@ async def running_stack(tmp_path: Path, chain: LocalChain, oracle: str) -> Async
         )
         monitor_pxe = PxeClient(pxe.url, timeout=5.0)
         monitor_app = create_monitor_app(monitor_settings, monitor_pxe)
-        async with monitor_app.router.lifespan_context(monitor_app):
+        async with monitor_app.router.lifespan_context(monitor_app), \
+                (serving(monitor_app, lifespan="off") if serve_monitor else nullcontext(None)) as monitor_url:
             transport = httpx.ASGITransport(app=monitor_app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://monitor") as monitor_http:
-                yield Stack(pxe, evm, monitor_http, None, None, pool, btc, usdc, tmp_path)
+                yield Stack(pxe, evm, monitor_http, None, None, pool, btc, usdc, tmp_path, monitor_url)
         await monitor_pxe.close()

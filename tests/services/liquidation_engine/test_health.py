@@ -54,3 +54,13 @@ async def test_a_readable_oracle_keeps_the_engine_healthy(tmp_path: Path, local_
         body = (await http.get("/health")).json()
         assert body["status"] == "healthy" and body["checks"]["oracle"] == "ok"
         assert "liquidation_engine_oracle_up 1.0" in (await http.get("/metrics")).text
+
+
+async def test_health_and_metrics_show_which_engine_holds_what(tmp_path: Path, local_chain, oracle_address: str) -> None:  # type: ignore[no-untyped-def]
+    async with engine_against(tmp_path, local_chain.url, oracle_address) as http:
+        body = (await http.get("/health")).json()
+        me = body["instance"]
+        assert me and [(e["instance"], e["live"], e["inFlight"]) for e in body["engines"]] == [(me, True, 0)]
+        assert 0 < body["engines"][0]["leaseExpiresInMs"] <= 15_000
+        metrics = (await http.get("/metrics")).text
+        assert "liquidation_engine_live_engines 1.0" in metrics

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from services.liquidation_engine.sending import LiquidationSender
+from services.liquidation_engine.attempts import AttemptStore
+from services.liquidation_engine.planning.budget import Plan
+from services.liquidation_engine.sending import LAPSED, LiquidationSender
 from shared.pxe.errors import PxeReverted, PxeUnreachable
 from shared.pxe.fields import from_field
 from tests.services.liquidation_engine.fakes import DEBT_TOKEN, POOL, FakePxe, Parts, escrow, finding, metric, parts
@@ -132,3 +134,44 @@ async def test_an_escrow_in_flight_is_not_sent_twice(tmp_path: Any) -> None:
     assert len(await sender.send([finding(1)], accepted_at=None)) == 1
     assert await sender.send([finding(1)], accepted_at=None) == []
     assert len(pxe.sent) == 1
+
+
+
+async def test_an_escrow_another_engine_holds_is_released_and_not_sent(tmp_path: Any) -> None:
+    pxe = FakePxe()
+    sender, p = await sender_for(tmp_path, pxe)
+    other_engine = AttemptStore(p.store.db, instance="other")
+    assert None not in await other_engine.claim([Plan(escrow(2), "0.9", 1, 1, 1, 1)])
+    sent = await sender.send([finding(1), finding(2), finding(3)], accepted_at=None)
+    assert sorted(s.attempt.plan.escrow for s in sent) == [escrow(1), escrow(3)]
+    assert sorted(target for target, _ in pxe.sent) == [escrow(1), escrow(3)]
+    assert escrow(2) not in p.in_flight and p.in_flight.reserved[DEBT_TOKEN] == sum(s.attempt.plan.repay for s in sent)
+    assert p.metrics.registry.get_sample_value("liquidation_engine_claims_refused_total") == 1
+
+
+async def test_an_engine_sends_its_own_share_first_and_nothing_once_its_lease_lapsed(tmp_path: Any) -> None:
+    pxe = FakePxe()
+    p = await parts(tmp_path)
+    mine = {escrow(n) for n in (3, 5)}
+    asked = [0]
+    lapses_after = [10**9]
+
+    def held() -> bool:
+        asked[0] += 1
+        return asked[0] <= lapses_after[0]
+
+    sender = LiquidationSender(pxe, p.store, p.in_flight, p.outcomes, p.metrics, max_concurrent=4,  # type: ignore[arg-type]
+                               may_claim=held, ours=lambda e: e in mine)
+    await sender.register("0x1")
+    await sender.send([finding(n) for n in range(1, 6)], accepted_at=None)
+    assert [target for target, _ in pxe.sent][:2] == [escrow(3), escrow(5)] and len(pxe.sent) == 5
+    pxe.sent.clear()
+    asked[0], lapses_after[0] = 0, 1  # held when the check starts, lapsed before the send
+    assert await sender.send([finding(6)], accepted_at=None) == [] and pxe.sent == []
+    assert [(r.status, r.error) for r in await p.store.recent(20) if r.escrow == escrow(6)] == [("failed", LAPSED)]
+    assert escrow(6) not in p.in_flight and not p.cooldowns.blocked(escrow(6))  # nothing went out: no cooldown
+    other_engine = AttemptStore(p.store.db, instance="other")
+    assert None not in await other_engine.claim([Plan(escrow(6), "0.9", 1, 1, 1, 1)])
+    asked[0], lapses_after[0] = 0, 0
+    assert await sender.send([finding(7)], accepted_at=None) == []  # nothing is even claimed now
+    assert escrow(7) not in {r.escrow for r in await p.store.recent(30)}

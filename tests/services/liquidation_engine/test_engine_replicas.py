@@ -1,0 +1,145 @@
+"""Two liquidation engines as processes on one PostgreSQL database, against one development PXE, one
+oracle and one note monitor (the stack of engine_stack.py, its monitor served on a real port).
+
+A burst of 100 liquidatable positions: each is liquidated exactly once by the development PXE's own
+record, and both engines send some; one engine is killed (kill -9) while it holds attempts in flight:
+the other finishes the burst and resolves the dead one's attempts from their receipts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from devnet.chain.local import LocalChain, free_port
+from devnet.suite import OWN_SETTINGS, REPO, _stop
+from services.liquidation_engine.models import LiquidationRow
+from shared.pxe.client import PxeClient
+from tests.conftest import TEST_API_KEY
+from tests.fixtures.databases import tracked_database
+from tests.services.liquidation_engine.engine_stack import E18, KEY, LIQUIDATOR_KEY, P8, Stack, running_stack, until
+
+BURST = 100
+LEASE_TTL = 2.0
+
+
+@dataclass
+class EngineProcess:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
+        return [line for line in lines if line.get("event") == name]
+
+
+def spawn_engine(s: Stack, chain: LocalChain, oracle: str, database_url: str, name: str) -> EngineProcess:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
+    env.update({
+        "ENVIRONMENT": "development", "LIQUIDATION_API_KEY": TEST_API_KEY, "DATABASE_URL": database_url,
+        "INSTANCE_ID": name, "ENGINE_LEASE_TTL": str(LEASE_TTL), "HOST": "127.0.0.1", "LIQUIDATION_ENGINE_PORT": str(port),
+        "PXE_URL": s.pxe.url, "RPC_URL": chain.url, "ORACLE_ADDRESS": oracle, "NOTE_MONITOR_URL": str(s.monitor_url),
+        "LIQUIDATOR_PRIVATE_KEY": LIQUIDATOR_KEY, "SWEEP_INTERVAL": "1", "RECEIPT_POLL_INTERVAL": "0.1",
+        "COOLDOWN_BASE": "0.5", "COOLDOWN_MAX": "2", "LOG_FORMAT": "json", "LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1",
+    })
+    log = s.tmp / f"{name}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "services.liquidation_engine"], cwd=REPO, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return EngineProcess(name, f"http://127.0.0.1:{port}", process, log)
+
+
+async def health(http: httpx.AsyncClient, engine: EngineProcess) -> dict[str, Any] | None:
+    assert engine.process.poll() is None, f"{engine.name} exited: {engine.log.read_text()[-2000:]}"
+    try:
+        return (await http.get(f"{engine.url}/health")).json()
+    except httpx.HTTPError:
+        return None
+
+
+async def test_two_engines_liquidate_a_burst_once_each_and_one_survives_the_others_kill_9(
+    tmp_path: Path, local_chain: LocalChain, oracle_address: str, postgres_url: str
+) -> None:
+    db = tracked_database(postgres_url)
+
+    async def rows(*where: Any) -> list[LiquidationRow]:
+        async with db.session() as session:
+            return list((await session.execute(select(LiquidationRow).where(*where))).scalars())
+
+    async with running_stack(tmp_path, local_chain, oracle_address, block_time=0.5, serve_monitor=True) as s, \
+            httpx.AsyncClient(timeout=10) as http:
+        # Unhealthy at 55 000 (health factor 0.95 to 0.98), healthy again after one liquidation each.
+        escrows = [await s.escrow(E18, (45_000 + i * 10) * E18) for i in range(BURST)]
+        async with PxeClient(s.pxe.url) as pxe:
+            liquidator = await pxe.register_account(LIQUIDATOR_KEY)
+        await s.pxe.admin.acall("dev_mint", [s.usdc, liquidator, str(10**9 * E18)])
+        a, b = engines = [spawn_engine(s, local_chain, oracle_address, postgres_url, n) for n in ("engine-a", "engine-b")]
+        try:
+            async def both_see_both() -> bool:
+                found = [await health(http, e) for e in engines]
+                return all(h and h["positionsTracked"] == BURST and h["checks"]["liquidatorRegistered"]
+                           and {x["instance"] for x in h["engines"] if x["live"]} == {"engine-a", "engine-b"}
+                           for h in found)
+
+            await until(both_see_both, timeout=90, what="both engines up, each seeing the other")
+            await asyncio.sleep(LEASE_TTL)  # a membership round more: each engine knows its share
+            await s.set_prices(BTC=55_000 * P8)
+            body = {"updates": [{"asset": "BTC", "price": "55000", "previousPrice": "60000", "timestamp": 1,
+                                 "txHash": "0x" + "ab" * 32}]}
+            await asyncio.gather(*(http.post(f"{e.url}/price-update", json=body, headers=KEY) for e in engines))
+
+            async def both_sent_and_a_holds_some() -> bool:
+                sent = await rows(LiquidationRow.tx_hash.is_not(None))
+                return ({r.engine for r in sent} == {"engine-a", "engine-b"}
+                        and any(r.engine == "engine-a" and r.status == "submitted" for r in sent))
+
+            await until(both_sent_and_a_holds_some, timeout=60, what="both engines to send, engine-a holding some")
+            a.process.send_signal(signal.SIGKILL)
+            a.process.wait(10)
+            a_claimed = {r.id: r for r in await rows(LiquidationRow.engine == "engine-a")}
+            a_in_flight = {i: r for i, r in a_claimed.items() if r.status in ("submitted", "unknown")}
+            assert any(r.tx_hash for r in a_in_flight.values())
+
+            def liquidate_txs() -> list[Any]:
+                return [tx for tx in list(s.pxe.state.txs.values()) if any(c.name == "liquidate" for c in tx.calls)]
+
+            async def burst_done() -> bool:
+                done = len({c.to for tx in liquidate_txs() for c in tx.calls if c.name == "liquidate"}) == BURST
+                return done and not await rows(LiquidationRow.status.in_(("submitted", "unknown")))
+
+            await until(burst_done, timeout=120, what="engine-b to finish the burst")
+            await asyncio.sleep(3)  # a few sweeps more: nothing may be sent again
+            txs = liquidate_txs()
+            per_escrow = {e: [tx for tx in txs if any(c.to == e for c in tx.calls)] for e in escrows}
+            assert {e: len(t) for e, t in per_escrow.items() if len(t) != 1} == {}
+            assert all(t[0].receipt()["status"] == "success" for t in per_escrow.values())
+            for escrow in escrows:
+                assert (await s.position(escrow))[0] < E18
+            final = await rows()
+            assert sorted(r.escrow for r in final if r.status == "succeeded") == sorted(escrows)
+            # Both sent some (above), engine-b its own share and what engine-a left.
+            assert len([r for r in final if r.id not in a_claimed]) >= BURST // 4
+            # The dead engine's attempts in flight were resolved by engine-b, from their receipts where sent.
+            resolved = {r.id: r for r in final if r.id in a_in_flight}
+            assert {r.engine for r in resolved.values()} == {"engine-b"}
+            assert all(r.status == "succeeded" for r in resolved.values() if a_in_flight[r.id].tx_hash)
+            assert b.events("Liquidations of a stopped engine taken over")
+            resumed = {e["txHash"] for e in b.events("Liquidation in flight resumed")}
+            assert {r.tx_hash for r in a_in_flight.values() if r.tx_hash} <= resumed
+            h = await health(http, b)
+            assert h and h["instance"] == "engine-b" and [x["instance"] for x in h["engines"]] == ["engine-b"]
+        finally:
+            for engine in engines:
+                _stop(engine.process, signal.SIGTERM)
