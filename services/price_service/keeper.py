@@ -19,7 +19,7 @@ from services.price_service.assets import AssetRegistry
 from services.price_service.feeds import FeedPrice, FeedUnavailable, PriceFeed, PushOutcome
 from services.price_service.jump_guard import JumpGuard
 from services.price_service.metrics import PriceMetrics
-from services.price_service.notifier import EngineNotifier
+from services.price_service.notifier import EngineFanout, EngineNotifier
 from services.price_service.quotes import QuoteBook
 from services.price_service.settings import PriceServiceSettings
 from services.price_service.sources import Quote
@@ -58,7 +58,7 @@ class Push:
 
 class PriceKeeper:
     def __init__(self, settings: PriceServiceSettings, registry: AssetRegistry, book: QuoteBook, feed: PriceFeed,
-                 notifier: EngineNotifier | None, metrics: PriceMetrics, clock: Callable[[], float] = time.time) -> None:
+                 notifier: EngineNotifier | EngineFanout | None, metrics: PriceMetrics, clock: Callable[[], float] = time.time) -> None:
         self._s = settings
         self._registry = registry
         self.book = book

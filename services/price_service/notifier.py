@@ -1,4 +1,8 @@
-"""Tells the liquidation engine about new on-chain prices without ever blocking the price loop."""
+"""Tells the liquidation engines about new on-chain prices without ever blocking the price loop.
+
+Engine replicas (issue 14) each hear every price: `LIQUIDATION_ENGINE_URL` may list several, and
+each gets its own queue, so an engine that is down never delays the others.
+"""
 
 from __future__ import annotations
 
@@ -106,3 +110,33 @@ class EngineNotifier:
             except (asyncio.CancelledError, Exception):
                 pass
         await self._client.aclose()
+
+
+class EngineFanout:
+    """One notifier per engine URL (a comma-separated `LIQUIDATION_ENGINE_URL`), told the same updates."""
+
+    def __init__(self, engine_urls: str, api_key: str, attempts: int = 3) -> None:
+        urls = [u.strip() for u in engine_urls.split(",") if u.strip()]
+        self.targets = [EngineNotifier(url, api_key, attempts) for url in urls]
+
+    def start(self) -> None:
+        for target in self.targets:
+            target.start()
+
+    def notify(self, updates: list[dict[str, Any]]) -> None:
+        for target in self.targets:
+            target.notify(list(updates))
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        await asyncio.gather(*(target.drain(timeout) for target in self.targets))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(target.close() for target in self.targets))
+
+    @property
+    def sent(self) -> int:
+        return sum(target.sent for target in self.targets)
+
+    @property
+    def failed(self) -> int:
+        return sum(target.failed for target in self.targets)

@@ -21,7 +21,7 @@ from services.price_service.keeper import PriceKeeper
 from services.price_service.leadership import Leadership
 from services.price_service.metrics import PriceMetrics
 from services.price_service.models import MIGRATIONS
-from services.price_service.notifier import EngineNotifier
+from services.price_service.notifier import EngineFanout
 from services.price_service.quotes import ConsensusRule, QuoteBook
 from services.price_service.settings import PriceServiceSettings
 from services.price_service.sources import PriceSource, Quote, make_sources
@@ -61,7 +61,7 @@ class PriceService:
         rule = ConsensusRule(settings.required_sources, settings.max_source_spread, settings.source_max_age)
         self.book = QuoteBook(list(sources) if sources is not None else make_sources(settings), rule, self.metrics, clock)
         self.feed = self._make_feed()
-        self.notifier = EngineNotifier(settings.liquidation_engine_url, settings.api_keys[0], settings.notify_attempts)
+        self.notifier = EngineFanout(settings.liquidation_engine_url, settings.api_keys[0], settings.notify_attempts)
         self.keeper = PriceKeeper(settings, self.registry, self.book, self.feed, self.notifier, self.metrics, clock)
         self.loop = Periodic("price-poll", settings.price_poll_interval, self._tick)
         self.leadership = Leadership(self.db, settings.instance_id, settings.lease_ttl)

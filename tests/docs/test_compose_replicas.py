@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import yaml
 
+from services.liquidation_engine.settings import LiquidationEngineSettings
 from services.note_monitor.settings import NoteMonitorSettings
 from services.price_service.settings import PriceServiceSettings
 from tests.fixtures.paths import REPO
 
 REPLICAS = yaml.safe_load((REPO / "docker-compose.replicas.yml").read_text())
 BASE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-SETTINGS = {"price-service": PriceServiceSettings, "note-monitor": NoteMonitorSettings}
+SETTINGS = {"price-service": PriceServiceSettings, "note-monitor": NoteMonitorSettings,
+            "liquidation-engine": LiquidationEngineSettings}
 
 
 def replicas_of(service: str) -> dict[str, dict]:  # type: ignore[type-arg]
@@ -41,3 +43,9 @@ def test_every_setting_is_known_to_its_service() -> None:
         for spec in replicas_of(service).values():
             unknown = {k for k in spec["environment"] if k.lower() not in settings.model_fields}
             assert unknown == set(), (service, unknown)
+
+
+def test_every_price_service_notifies_every_engine() -> None:
+    engines = {f"http://{name}:3002" for name in replicas_of("liquidation-engine")}
+    for spec in replicas_of("price-service").values():
+        assert set(spec["environment"]["LIQUIDATION_ENGINE_URL"].split(",")) == engines

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from services.price_service.notifier import MAX_PENDING, EngineNotifier
+from services.price_service.notifier import MAX_PENDING, EngineFanout, EngineNotifier
 
 ENGINE = "http://engine.test"
 KEY = "notify-key-0123456789abcdef0123456789abcdef"
@@ -71,3 +71,19 @@ async def test_the_queue_is_bounded_and_drops_the_oldest(engine: respx.MockRoute
     await notifier.close()
     delivered = [call.request.read() for call in route.calls]
     assert len(delivered) == MAX_PENDING and b'"A5"' in delivered[0]
+
+
+async def test_every_engine_replica_hears_every_price_and_a_dead_one_delays_no_other(engine: respx.MockRouter) -> None:
+    live = engine.post("http://engine-a.test/price-update").mock(return_value=httpx.Response(202, json={"accepted": 1}))
+    dead = engine.post("http://engine-b.test/price-update").mock(side_effect=httpx.ConnectError("refused"))
+    fanout = EngineFanout("http://engine-a.test, http://engine-b.test", KEY, attempts=2)
+    for target in fanout.targets:
+        target._backoff = 0
+    fanout.start()
+    fanout.notify([update("BTC")])
+    fanout.notify([update("ETH")])
+    await fanout.drain(5)
+    await fanout.close()
+    assert [c.request.read().count(b'"asset"') for c in live.calls] == [1, 1] and live.call_count == 2
+    assert dead.call_count == 4  # two notifications, two attempts each
+    assert (fanout.sent, fanout.failed) == (2, 2)
