@@ -47,12 +47,17 @@ def test_a_crash_on_the_deployed_rules_liquidates_what_the_contract_accepts(suit
     before = api.positions()
     suite.cmc.set(ETH="3060")  # type: ignore[attr-defined]  # -10 %
     done = wait_until(lambda: [x for x in api.liquidations() if x["status"] == "succeeded"], what="liquidations")
-    wait_until(lambda: all(x["status"] in ("succeeded", "skipped") for x in api.liquidations()), what="receipts")
-    statuses = {x["status"] for x in api.liquidations()}
-    assert statuses <= {"succeeded", "skipped"}, statuses  # nothing the contract refused was sent
+    settled = wait_until(lambda: _all_settled(api.liquidations()), what="receipts")
+    # A position a liquidation left unhealthy is liquidated again, so later reads may show one in flight;
+    # none may ever have failed: nothing the contract refused was sent.
+    assert "failed" not in {x["status"] for x in api.liquidations()}
     assert not swapped & {x["escrow"] for x in done}
-    for first in _first_per_escrow(api.liquidations()):
+    for first in _first_per_escrow(settled):
         assert_repay_is_the_largest_the_contract_takes(first, before[first["escrow"]])
+
+
+def _all_settled(rows: list[dict]) -> list[dict] | None:  # type: ignore[type-arg]
+    return rows if all(x["status"] in ("succeeded", "skipped") for x in rows) else None
 
 
 def _first_per_escrow(rows: list[dict]) -> list[dict]:  # type: ignore[type-arg]

@@ -69,15 +69,28 @@ async def health(http: httpx.AsyncClient, engine: EngineProcess) -> dict[str, An
         return None
 
 
+@dataclass
+class Burst:
+    """The running stack, the shared database's attempts and the two engine processes."""
+
+    s: Stack
+    db: Any
+    http: httpx.AsyncClient
+    escrows: list[str]
+    engines: list[EngineProcess]
+
+    async def rows(self, *where: Any) -> list[LiquidationRow]:
+        async with self.db.session() as session:
+            return list((await session.execute(select(LiquidationRow).where(*where))).scalars())
+
+    def liquidate_txs(self) -> list[Any]:
+        """The dev PXE's own record of liquidation transactions."""
+        return [tx for tx in list(self.s.pxe.state.txs.values()) if any(c.name == "liquidate" for c in tx.calls)]
+
+
 async def test_two_engines_liquidate_a_burst_once_each_and_one_survives_the_others_kill_9(
     tmp_path: Path, local_chain: LocalChain, oracle_address: str, postgres_url: str
 ) -> None:
-    db = tracked_database(postgres_url)
-
-    async def rows(*where: Any) -> list[LiquidationRow]:
-        async with db.session() as session:
-            return list((await session.execute(select(LiquidationRow).where(*where))).scalars())
-
     async with running_stack(tmp_path, local_chain, oracle_address, block_time=0.5, serve_monitor=True) as s, \
             httpx.AsyncClient(timeout=10) as http:
         # Unhealthy at 55 000 (health factor 0.95 to 0.98), healthy again after one liquidation each.
@@ -85,61 +98,82 @@ async def test_two_engines_liquidate_a_burst_once_each_and_one_survives_the_othe
         async with PxeClient(s.pxe.url) as pxe:
             liquidator = await pxe.register_account(LIQUIDATOR_KEY)
         await s.pxe.admin.acall("dev_mint", [s.usdc, liquidator, str(10**9 * E18)])
-        a, b = engines = [spawn_engine(s, local_chain, oracle_address, postgres_url, n) for n in ("engine-a", "engine-b")]
+        engines = [spawn_engine(s, local_chain, oracle_address, postgres_url, n) for n in ("engine-a", "engine-b")]
+        burst = Burst(s, tracked_database(postgres_url), http, escrows, engines)
         try:
-            async def both_see_both() -> bool:
-                found = [await health(http, e) for e in engines]
-                return all(h and h["positionsTracked"] == BURST and h["checks"]["liquidatorRegistered"]
-                           and {x["instance"] for x in h["engines"] if x["live"]} == {"engine-a", "engine-b"}
-                           for h in found)
-
-            await until(both_see_both, timeout=90, what="both engines up, each seeing the other")
-            await asyncio.sleep(LEASE_TTL)  # a membership round more: each engine knows its share
-            await s.set_prices(BTC=55_000 * P8)
-            body = {"updates": [{"asset": "BTC", "price": "55000", "previousPrice": "60000", "timestamp": 1,
-                                 "txHash": "0x" + "ab" * 32}]}
-            await asyncio.gather(*(http.post(f"{e.url}/price-update", json=body, headers=KEY) for e in engines))
-
-            async def both_sent_and_a_holds_some() -> bool:
-                sent = await rows(LiquidationRow.tx_hash.is_not(None))
-                return ({r.engine for r in sent} == {"engine-a", "engine-b"}
-                        and any(r.engine == "engine-a" and r.status == "submitted" for r in sent))
-
-            await until(both_sent_and_a_holds_some, timeout=60, what="both engines to send, engine-a holding some")
-            a.process.send_signal(signal.SIGKILL)
-            a.process.wait(10)
-            a_claimed = {r.id: r for r in await rows(LiquidationRow.engine == "engine-a")}
-            a_in_flight = {i: r for i, r in a_claimed.items() if r.status in ("submitted", "unknown")}
-            assert any(r.tx_hash for r in a_in_flight.values())
-
-            def liquidate_txs() -> list[Any]:
-                return [tx for tx in list(s.pxe.state.txs.values()) if any(c.name == "liquidate" for c in tx.calls)]
-
-            async def burst_done() -> bool:
-                done = len({c.to for tx in liquidate_txs() for c in tx.calls if c.name == "liquidate"}) == BURST
-                return done and not await rows(LiquidationRow.status.in_(("submitted", "unknown")))
-
-            await until(burst_done, timeout=120, what="engine-b to finish the burst")
+            await _start_the_burst(burst)
+            a_claimed, a_in_flight = await _kill_engine_a_holding_attempts(burst)
+            await until(lambda: _burst_done(burst), timeout=120, what="engine-b to finish the burst")
             await asyncio.sleep(3)  # a few sweeps more: nothing may be sent again
-            txs = liquidate_txs()
-            per_escrow = {e: [tx for tx in txs if any(c.to == e for c in tx.calls)] for e in escrows}
-            assert {e: len(t) for e, t in per_escrow.items() if len(t) != 1} == {}
-            assert all(t[0].receipt()["status"] == "success" for t in per_escrow.values())
-            for escrow in escrows:
-                assert (await s.position(escrow))[0] < E18
-            final = await rows()
-            assert sorted(r.escrow for r in final if r.status == "succeeded") == sorted(escrows)
-            # Both sent some (above), engine-b its own share and what engine-a left.
-            assert len([r for r in final if r.id not in a_claimed]) >= BURST // 4
-            # The dead engine's attempts in flight were resolved by engine-b, from their receipts where sent.
-            resolved = {r.id: r for r in final if r.id in a_in_flight}
-            assert {r.engine for r in resolved.values()} == {"engine-b"}
-            assert all(r.status == "succeeded" for r in resolved.values() if a_in_flight[r.id].tx_hash)
-            assert b.events("Liquidations of a stopped engine taken over")
-            resumed = {e["txHash"] for e in b.events("Liquidation in flight resumed")}
-            assert {r.tx_hash for r in a_in_flight.values() if r.tx_hash} <= resumed
-            h = await health(http, b)
-            assert h and h["instance"] == "engine-b" and [x["instance"] for x in h["engines"]] == ["engine-b"]
+            await _assert_each_liquidated_once(burst)
+            await _assert_engine_b_took_over(burst, a_claimed, a_in_flight)
         finally:
             for engine in engines:
                 _stop(engine.process, signal.SIGTERM)
+
+
+async def _start_the_burst(burst: Burst) -> None:
+    http, engines = burst.http, burst.engines
+
+    async def both_see_both() -> bool:
+        found = [await health(http, e) for e in engines]
+        return all(h and h["positionsTracked"] == BURST and h["checks"]["liquidatorRegistered"]
+                   and {x["instance"] for x in h["engines"] if x["live"]} == {"engine-a", "engine-b"}
+                   for h in found)
+
+    await until(both_see_both, timeout=90, what="both engines up, each seeing the other")
+    await asyncio.sleep(LEASE_TTL)  # a membership round more: each engine knows its share
+    await burst.s.set_prices(BTC=55_000 * P8)
+    body = {"updates": [{"asset": "BTC", "price": "55000", "previousPrice": "60000", "timestamp": 1,
+                         "txHash": "0x" + "ab" * 32}]}
+    await asyncio.gather(*(http.post(f"{e.url}/price-update", json=body, headers=KEY) for e in engines))
+
+
+async def _kill_engine_a_holding_attempts(burst: Burst) -> tuple[dict[int, LiquidationRow], dict[int, LiquidationRow]]:
+    """kill -9 of engine-a once both engines sent some and it holds sent attempts; what it had claimed."""
+    async def both_sent_and_a_holds_some() -> bool:
+        sent = await burst.rows(LiquidationRow.tx_hash.is_not(None))
+        return ({r.engine for r in sent} == {"engine-a", "engine-b"}
+                and any(r.engine == "engine-a" and r.status == "submitted" for r in sent))
+
+    await until(both_sent_and_a_holds_some, timeout=60, what="both engines to send, engine-a holding some")
+    a = burst.engines[0]
+    a.process.send_signal(signal.SIGKILL)
+    a.process.wait(10)
+    a_claimed = {r.id: r for r in await burst.rows(LiquidationRow.engine == "engine-a")}
+    a_in_flight = {i: r for i, r in a_claimed.items() if r.status in ("submitted", "unknown")}
+    assert any(r.tx_hash for r in a_in_flight.values())
+    return a_claimed, a_in_flight
+
+
+async def _burst_done(burst: Burst) -> bool:
+    done = len({c.to for tx in burst.liquidate_txs() for c in tx.calls if c.name == "liquidate"}) == BURST
+    return done and not await burst.rows(LiquidationRow.status.in_(("submitted", "unknown")))
+
+
+async def _assert_each_liquidated_once(burst: Burst) -> None:
+    txs = burst.liquidate_txs()
+    per_escrow = {e: [tx for tx in txs if any(c.to == e for c in tx.calls)] for e in burst.escrows}
+    assert {e: len(t) for e, t in per_escrow.items() if len(t) != 1} == {}
+    assert all(t[0].receipt()["status"] == "success" for t in per_escrow.values())
+    for escrow in burst.escrows:
+        assert (await burst.s.position(escrow))[0] < E18
+    final = await burst.rows()
+    assert sorted(r.escrow for r in final if r.status == "succeeded") == sorted(burst.escrows)
+
+
+async def _assert_engine_b_took_over(burst: Burst, a_claimed: dict[int, LiquidationRow],
+                                     a_in_flight: dict[int, LiquidationRow]) -> None:
+    b = burst.engines[1]
+    final = await burst.rows()
+    # Both sent some (engine-a before its kill), engine-b its own share and what engine-a left.
+    assert len([r for r in final if r.id not in a_claimed]) >= BURST // 4
+    # The dead engine's attempts in flight were resolved by engine-b, from their receipts where sent.
+    resolved = {r.id: r for r in final if r.id in a_in_flight}
+    assert {r.engine for r in resolved.values()} == {"engine-b"}
+    assert all(r.status == "succeeded" for r in resolved.values() if a_in_flight[r.id].tx_hash)
+    assert b.events("Liquidations of a stopped engine taken over")
+    resumed = {e["txHash"] for e in b.events("Liquidation in flight resumed")}
+    assert {r.tx_hash for r in a_in_flight.values() if r.tx_hash} <= resumed
+    h = await health(burst.http, b)
+    assert h and h["instance"] == "engine-b" and [x["instance"] for x in h["engines"]] == ["engine-b"]
