@@ -18,9 +18,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, literal_column, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, literal, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 
 from services.liquidation_engine.models import IN_FLIGHT, MIGRATIONS, LiquidationRow
 from services.liquidation_engine.planning.budget import Plan
@@ -28,6 +27,7 @@ from shared.db import Database
 from shared.leases import POSTGRES_NOW_MS, SQLITE_NOW_MS
 from shared.migrations import upgrade
 
+_TABLE = LiquidationRow.__table__
 STATUSES = ("submitted", "unknown", "succeeded", "failed", "skipped")
 INTERRUPTED_ERROR = (
     "Interrupted before the PXE returned a transaction hash; not resent. "
@@ -42,6 +42,8 @@ class AttemptStore:
         self._clock = clock
         self._hashes: list[tuple[int, str, asyncio.Future[None]]] = []
         self._hash_writer: asyncio.Task[None] | None = None
+        # Built once: constructing it costs more than the statement it sits in (`claim`).
+        self._candidate_cooling = self._cooling(literal_column("candidate.escrow"))
 
     def now(self) -> int:
         return int(self._clock())
@@ -61,30 +63,34 @@ class AttemptStore:
             "engine": self.instance,
         }
 
-    def _cooling(self, escrows: list[str]) -> ColumnElement[bool]:
-        """Rows that keep their escrow cooling down: unexpired, and no success for the escrow since."""
-        row, later = LiquidationRow, aliased(LiquidationRow)
-        success_since = exists().where(later.escrow == row.escrow, later.id > row.id, later.status == "succeeded")
-        return and_(row.escrow.in_(escrows), row.cool_until > self.db_now_ms(), ~success_since)
+    def _cooling(self, escrow: ColumnElement[str]) -> ColumnElement[bool]:
+        """An unexpired cooldown on `escrow` with no success for it since (any engine's rows)."""
+        # Core aliases: ORM ones cost milliseconds to build, on the path to the first send.
+        row, later = _TABLE.alias("cooling"), _TABLE.alias("later")
+        success_since = exists().where(later.c.escrow == row.c.escrow, later.c.id > row.c.id, later.c.status == "succeeded")
+        return exists().where(row.c.escrow == escrow, row.c.cool_until > self.db_now_ms(), ~success_since)
 
     async def claim(self, plans: list[Plan]) -> list[int | None]:
         """Insert `submitted` attempts as this engine's claim; None for each escrow the database refuses:
-        one in flight already (any engine's) or cooling down after a failure (any engine's)."""
+        one in flight already (any engine's) or cooling down after a failure (any engine's).
+
+        One statement (INSERT ... SELECT ... WHERE NOT cooling ... ON CONFLICT DO NOTHING): it sits on the
+        path to the first send, and a separate check would be a second round trip."""
         if not plans:
             return []
         now = self.now()
+        table = _TABLE
+        # Rows in escrow order: two engines claiming overlapping sets wait on each other in one order.
+        rows = sorted((self._values(p, "submitted", None, now) for p in plans), key=lambda v: str(v["escrow"]))
+        columns = list(rows[0])
+        selects = [select(*(literal(v[c], type_=table.c[c].type).label(c) for c in columns)) for v in rows]
+        candidate = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("candidate")
         dialect_insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
+        statement = (dialect_insert(LiquidationRow)
+                     .from_select(columns, select(candidate).where(~self._candidate_cooling))
+                     .on_conflict_do_nothing().returning(LiquidationRow.id, LiquidationRow.escrow))
         async with self.db.transaction() as session:
-            cooling = set((await session.execute(
-                select(LiquidationRow.escrow).distinct().where(self._cooling([p.escrow for p in plans])))).scalars())
-            # Rows in escrow order: two engines claiming overlapping sets wait on each other in one order.
-            values = sorted((self._values(p, "submitted", None, now) for p in plans if p.escrow not in cooling),
-                            key=lambda v: str(v["escrow"]))
-            ids: dict[str, int] = {}
-            if values:
-                claimed = await session.execute(dialect_insert(LiquidationRow).values(values).on_conflict_do_nothing()
-                                                .returning(LiquidationRow.id, LiquidationRow.escrow))
-                ids = {escrow: int(row_id) for row_id, escrow in claimed.all()}
+            ids = {escrow: int(row_id) for row_id, escrow in (await session.execute(statement)).all()}
         return [ids.get(plan.escrow) for plan in plans]
 
     async def add(self, plans: list[Plan], status: str = "submitted", errors: list[str | None] | None = None,

@@ -89,28 +89,23 @@ class Checker:
         started = time.monotonic()
         parts = self.parts
         ahead = Prefetch(parts.positions, parts.prices, parts.sender, assets, balances=not self.dry_run)
-        beside = self._refresh_beside(assets, accepted_at)
+        after = self._refresh_after(assets, accepted_at)
         try:
-            report = await self._check(assets, accepted_at, trigger, escrows or set(), ahead, started, beside is None)
-        except BaseException:
-            if beside is not None:
-                beside.cancel()
-            raise
+            report = await self._check(assets, accepted_at, trigger, escrows or set(), ahead, started, not after)
         finally:
             ahead.cancel()
-        return report if beside is None else await self._check_what_changed(beside, report)
+        return await self._check_what_changed(report) if after else report
 
-    def _refresh_beside(self, assets: set[str] | None, accepted_at: float | None) -> asyncio.Task[None] | None:
-        """On a price notification the copy is refreshed beside the decision, not before it, so the round
-        trip to the monitor never delays the first send; what the refresh brings is checked straight after,
-        in the same check (`_check_what_changed`)."""
+    def _refresh_after(self, assets: set[str] | None, accepted_at: float | None) -> bool:
+        """On a price notification the copy is brought up to date after the decision, not before it: the
+        monitor's round trip (and its answer's parsing) never delays or competes with the first sends.
+        Whatever the refresh brings is checked straight after, in the same check (`_check_what_changed`);
+        the monitor's own view is up to one sync old either way."""
         parts = self.parts
-        if accepted_at is None or assets is None or not parts.positions.loaded or parts.outcomes.unknown:
-            return None
-        return asyncio.ensure_future(self._refresh_positions())
+        return accepted_at is not None and assets is not None and parts.positions.loaded and not parts.outcomes.unknown
 
-    async def _check_what_changed(self, beside: asyncio.Task[None], report: CheckReport) -> CheckReport:
-        await beside
+    async def _check_what_changed(self, report: CheckReport) -> CheckReport:
+        await self._refresh_positions()
         changed = self.parts.positions.last_changed
         if changed:
             parts = self.parts

@@ -136,7 +136,7 @@ async def test_unreadable_prices_end_the_check_with_the_reason() -> None:
     assert report.error and "chain unreachable" in report.error and sender.batches == []
 
 
-async def test_a_notification_sends_before_the_copy_refresh_returns_and_then_checks_what_it_brought() -> None:
+async def test_a_notification_sends_before_it_refreshes_the_copy_and_then_checks_what_the_refresh_brought() -> None:
     checker, parts, sender, _ = checker_with({"BTC": 55_000 * P8, "USDC": P8})
     copy = parts.positions
     copy.put(position(1))
