@@ -67,6 +67,11 @@ class LiquidationIndex:
             if position is not None:
                 yield position
 
+    def warm(self, pair: Pair, positions: Iterable[Position], debt_price: int, now: int) -> None:
+        """Build the pair's keys now if a price check would have to (first use, a new horizon, a debt price
+        under the floor), so it is done off the path of a price notification."""
+        self._keep_current(pair, positions, debt_price, now)
+
     def _keep_current(self, pair: Pair, positions: Iterable[Position], debt_price: int, now: int) -> None:
         end = self.rules.next_epoch(now - self.rules.ANCHOR_LAG)
         if end >= self.horizon:  # debts have caught up with the keys: every pair is rebuilt on demand

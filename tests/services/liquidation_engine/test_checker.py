@@ -165,3 +165,15 @@ async def test_a_notification_sends_before_it_refreshes_the_copy_and_then_checks
     assert sender.batches == [[escrow(1)], [escrow(2)]]
     assert report.sent == 0 and [f.position.escrow for f in report.liquidatable] == [escrow(1), escrow(2)]
     assert checker.last_report is report
+
+
+async def test_a_sweep_builds_the_index_so_a_notification_never_pays_for_it() -> None:
+    checker, parts, sender, _ = checker_with({"BTC": 60_000 * P8, "USDC": P8})
+    for n in range(1, 4):
+        parts.positions.put(position(n))
+    index = parts.positions.index
+    await checker.run(Pending(), sweep=True)  # healthy at 60 000: nothing sent
+    assert index.rebuilds == 1 and sender.batches == []
+    parts.prices.reader.table["BTC"] = OnChainPrice(55_000 * P8, NOW - 60)  # type: ignore[attr-defined]
+    report = await checker.run(Pending(assets={"BTC"}, accepted_at=1.0), sweep=False)
+    assert index.rebuilds == 1 and report.checked == 3 and sender.batches == [[escrow(1), escrow(2), escrow(3)]]
