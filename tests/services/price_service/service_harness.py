@@ -25,13 +25,14 @@ from tests.conftest import TEST_API_KEY
 CMC = "https://cmc.test"
 CMC_KEY = "cmc-test-key-5d41402abc4b2a76b9719d911017c592"
 AUTH = {"X-API-Key": TEST_API_KEY}
-QUOTES_START = int(time.time()) - 60
 
 
-def cmc_body(prices: dict[str, str], minute: int = 0) -> dict[str, Any]:
+def cmc_body(prices: dict[str, str], minute: int = 0, start: int | None = None) -> dict[str, Any]:
     # Recent, as a live quote is: the oracle stores the source's observation time (SPEC 5), and the
-    # heartbeat counts from it. Each new quote is a second later (`minute` counts quotes).
-    updated = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(QUOTES_START + minute))
+    # heartbeat counts from it. Each new quote is a second later (`minute` counts quotes). `start` is
+    # taken when the test starts, never at import: a suite running long would make it stale (SOURCE_MAX_AGE).
+    first = int(time.time()) - 60 if start is None else start
+    updated = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(first + minute))
     return {
         "status": {"timestamp": "2026-11-25T09:00:00.000Z", "error_code": 0, "error_message": None,
                    "elapsed": 12, "credit_count": 1, "notice": None},
@@ -50,6 +51,7 @@ class Cmc:
     def __init__(self, router: respx.MockRouter) -> None:
         self.prices: dict[str, str] = {}
         self.minute = 0  # CoinMarketCap's last_updated: a new quote has a newer one
+        self.start = int(time.time()) - 60
         self.route = router.get(f"{CMC}/v2/cryptocurrency/quotes/latest").mock(side_effect=self._answer)
 
     def quote(self, symbol: str, price: str) -> None:
@@ -58,7 +60,7 @@ class Cmc:
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
         wanted = request.url.params["symbol"].split(",")
-        body = cmc_body({s: self.prices[s] for s in wanted if s in self.prices}, self.minute)
+        body = cmc_body({s: self.prices[s] for s in wanted if s in self.prices}, self.minute, self.start)
         return httpx.Response(200, content=json.dumps(body, default=str).encode(),
                               headers={"content-type": "application/json"})
 
