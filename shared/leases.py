@@ -7,6 +7,8 @@ replicas on machines whose clocks disagree still agree on when a lease has run o
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -29,6 +31,12 @@ from shared.db import Database
 
 SQLITE_NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 POSTGRES_NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+
+
+def owner(members: Iterable[str], key: str) -> str:
+    """The live member that owns `key` (rendezvous hashing: the highest sha256(member|key)). Every member
+    computes the same owner from the same member list; when a member leaves, only its keys move."""
+    return max(members, key=lambda m: hashlib.sha256(f"{m}|{key}".encode()).digest())
 
 
 def lease_table(metadata: MetaData, name: str) -> Table:

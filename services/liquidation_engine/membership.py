@@ -13,14 +13,13 @@ and nothing is adopted later.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Awaitable, Callable
 
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.models import LiquidationRow, leases
-from shared.leases import Leases
+from shared.leases import Leases, owner
 from shared.logging import get_logger
 from shared.periodic import Periodic
 
@@ -51,10 +50,7 @@ class Membership:
     def ours(self, escrow: str) -> bool:
         """Whether the escrow is in this engine's share: each live engine claims its own share first, so
         a burst is spread over the engines; the others' shares follow, in case an engine is gone."""
-        if len(self._live) < 2:
-            return True
-        digest = int.from_bytes(hashlib.blake2b(escrow.encode(), digest_size=8).digest(), "big")
-        return self._live[digest % len(self._live)] == self.instance
+        return len(self._live) < 2 or owner(self._live, escrow) == self.instance
 
     async def renew(self) -> bool:
         started = time.monotonic()

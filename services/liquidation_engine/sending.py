@@ -136,8 +136,10 @@ class LiquidationSender:
     async def _send_all(self, attempts: list[Attempt], accepted_at: float | None) -> list[Sent]:
         if not attempts:
             return []
-        own = [a for a in attempts if self.ours(a.plan.escrow)]
-        others = [a for a in attempts if not self.ours(a.plan.escrow)]
+        own: list[Attempt] = []
+        others: list[Attempt] = []
+        for attempt in attempts:
+            (own if self.ours(attempt.plan.escrow) else others).append(attempt)
         ordered = own + others
         first_out = asyncio.Event()
         first = asyncio.ensure_future(self._send_chunk(ordered[:1], accepted_at, first_out))

@@ -11,24 +11,18 @@ Alone on SQLite there are no leases: the one monitor syncs every escrow, as it a
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TypeVar
 
 from services.note_monitor import models
 from shared.db import Database
-from shared.leases import Leases
+from shared.leases import Leases, owner
 from shared.logging import get_logger
 
 log = get_logger()
 
 PREFIX = "monitor/"
 T = TypeVar("T")
-
-
-def owner(members: Iterable[str], escrow: str) -> str:
-    """The member that syncs `escrow`: the highest sha256(member|escrow)."""
-    return max(members, key=lambda m: hashlib.sha256(f"{m}|{escrow}".encode()).digest())
 
 
 class Membership:

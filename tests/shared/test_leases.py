@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import MetaData
 
-from shared.leases import Leases, lease_table
+from shared.leases import Leases, lease_table, owner
 from tests.fixtures.databases import tracked_database
 
 TTL_MS = 600
@@ -54,3 +54,12 @@ async def test_two_replicas_racing_for_a_new_lease_get_one_winner(database_url: 
     a, b = await _pair(database_url)
     won = await asyncio.gather(a.take("leader"), b.take("leader"))
     assert sorted(won) == [False, True]
+
+
+def test_when_a_member_leaves_only_its_keys_change_owner() -> None:
+    keys = [f"0x{i:064x}" for i in range(300)]
+    before = {k: owner(["a", "b", "c"], k) for k in keys}
+    after = {k: owner(["a", "c"], k) for k in keys}
+    assert {before[k] for k in keys} == {"a", "b", "c"}
+    assert all(after[k] == before[k] for k in keys if before[k] != "b")
+    assert {after[k] for k in keys if before[k] == "b"} == {"a", "c"}

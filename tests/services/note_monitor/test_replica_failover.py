@@ -24,7 +24,7 @@ import pytest
 from devnet.chain.local import free_port
 from devnet.pxe.admin import Admin
 from devnet.suite import REPO
-from services.note_monitor.membership import owner
+from shared.leases import owner
 from tests.fixtures.processes import ServiceProcess, wait_until
 
 SYNC = 2.0  # SYNC_INTERVAL

@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from services.note_monitor.membership import Membership, owner
+from services.note_monitor.membership import Membership
 from services.note_monitor.models import MIGRATIONS
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings
+from shared.leases import owner
 from shared.migrations import upgrade
 from shared.pxe.client import Notes
 from shared.pxe.errors import PxeError
