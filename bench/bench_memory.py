@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from bench.engine_harness import free_port
+from devnet.suite import stop_process
 
 GIB_KIB = 1024 * 1024
 START_GOAL_S = 30
@@ -42,12 +43,7 @@ def phase(proc: subprocess.Popen[str], name: str) -> dict[str, Any]:
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, timeout=30)
 
 
 def measure(size: int, tmp: Path) -> dict[str, dict[str, Any]]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from devnet.suite import stop_process
 from services.note_monitor.app import create_app
 from services.note_monitor.domain import Escrow, position_of
 from services.note_monitor.reader import EscrowReader
@@ -53,12 +54,7 @@ def dev_pxe_process() -> Iterator[str]:
         try:
             yield _wait_for_url(proc, Path(out.name))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
 def _wait_for_url(proc: subprocess.Popen[bytes], log_path: Path) -> str:

@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 
 from devnet.static_prices import StaticPrices
+from devnet.suite import stop_process
 from services.liquidation_engine.service import LiquidationEngine
 from shared.evm.oracle import OnChainPrice
 
@@ -51,12 +52,7 @@ def dev_pxe_process(rpc_url: str | None, oracle: str | None) -> Iterator[str]:
                 time.sleep(0.05)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
 class Oracle:

@@ -166,7 +166,7 @@ class LocalSuite:
     def stop_service(self, name: str, kill: bool = False) -> None:
         process = self.processes.pop(name, None)
         if process is not None:
-            _stop(process, signal.SIGKILL if kill else signal.SIGTERM)
+            stop_process(process, signal.SIGKILL if kill else signal.SIGTERM)
 
     def start_all(self, fresh: bool = True) -> None:
         if fresh and self.config.state_dir.exists():
@@ -197,7 +197,7 @@ class LocalSuite:
         if self.pxe is not None:
             if self.pxe.poll() is None:
                 self.pxe.send_signal(signal.SIGCONT)  # a frozen PXE would not see the SIGTERM
-            _stop(self.pxe, signal.SIGTERM)
+            stop_process(self.pxe)
             self.pxe = None
         if self.chain is not None:
             self.chain.stop()
@@ -262,7 +262,8 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], what: str, timeout: f
     raise RuntimeError(f"{what} did not answer at {url} within {timeout:.0f} s")
 
 
-def _stop(process: subprocess.Popen[bytes], sig: int, timeout: float = 10) -> None:
+def stop_process(process: subprocess.Popen[Any], sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    """Signal a process (SIGTERM by default) and wait for it; killed if it outlives `timeout`. Idempotent."""
     if process.poll() is None:
         process.send_signal(sig)
         try:

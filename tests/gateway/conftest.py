@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from devnet.chain.local import free_port
+from devnet.suite import stop_process
 
 GATEWAY_DIR = Path(__file__).resolve().parents[2] / "gateway"
 START_TIMEOUT = 60.0
@@ -57,13 +58,6 @@ def _wait_status(url: str, process: subprocess.Popen[bytes], log: Path, timeout:
     raise TimeoutError(f"gateway not ready after {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _stub_node(tmp: Path) -> tuple[str, subprocess.Popen[bytes]]:
@@ -78,7 +72,7 @@ def _stub_node(tmp: Path) -> tuple[str, subprocess.Popen[bytes]]:
         if process.poll() is not None:
             raise RuntimeError(f"stub node exited: {log.read_text()[-2000:]}")
         time.sleep(0.05)
-    _stop(process)
+    stop_process(process)
     raise TimeoutError("stub node did not start")
 
 
@@ -95,7 +89,7 @@ def start_gateway(node_url: str, tmp: Path, **settings: str) -> RunningGateway:
     try:
         _wait_status(url, process, log)
     except Exception:
-        _stop(process)
+        stop_process(process)
         raise
     return RunningGateway(url, process, log, time.monotonic() - started)
 
@@ -112,6 +106,6 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
         try:
             yield running
         finally:
-            _stop(running.process)
+            stop_process(running.process)
     finally:
-        _stop(stub)
+        stop_process(stub)

@@ -24,6 +24,7 @@ from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 UNIT = 10**18
 ETH = 2_000 * 10**8
 USDC = 1 * 10**8
+from devnet.suite import stop_process
 from tests.fixtures.chain import fresh
 from tests.fixtures.paths import REPO
 
@@ -188,12 +189,7 @@ def test_cli_starts_logs_its_url_and_seeds_a_demo(tmp_path: Path) -> None:
         assert len(body["result"]) == 8
         assert all("secretKey" not in e and e["registered"] for e in body["result"])
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, signal.SIGINT)
 
 
 @pytest.mark.parametrize("protocol", ["reference", "nocom-v1"])

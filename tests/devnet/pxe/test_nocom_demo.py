@@ -17,6 +17,7 @@ from devnet.pxe.__main__ import parse_args
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
 from devnet.pxe.nocom_admin import NocomAdmin
 from devnet.pxe.nocom_demo import DEMO_PRICES
+from devnet.suite import stop_process
 from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 from tests.fixtures.paths import REPO
 
@@ -127,9 +128,4 @@ def test_cli_starts_in_nocom_mode_with_a_demo() -> None:
         body = httpx.post(f"{url}/", json={"jsonrpc": "2.0", "id": 1, "method": "dev_listEscrows", "params": []}).json()
         assert len(body["result"]) == 8 and all(e["registered"] for e in body["result"])
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, signal.SIGINT)

@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import select
 
 from devnet.chain.local import LocalChain, free_port
-from devnet.suite import OWN_SETTINGS, REPO, _stop
+from devnet.suite import OWN_SETTINGS, REPO, stop_process
 from services.liquidation_engine.models import LiquidationRow
 from shared.pxe.client import PxeClient
 from tests.conftest import TEST_API_KEY
@@ -109,7 +109,7 @@ async def test_two_engines_liquidate_a_burst_once_each_and_one_survives_the_othe
             await _assert_engine_b_took_over(burst, a_claimed, a_in_flight)
         finally:
             for engine in engines:
-                _stop(engine.process, signal.SIGTERM)
+                stop_process(engine.process)
 
 
 async def _start_the_burst(burst: Burst) -> None:

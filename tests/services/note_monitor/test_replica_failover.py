@@ -23,7 +23,7 @@ import pytest
 
 from devnet.chain.local import free_port
 from devnet.pxe.admin import Admin
-from devnet.suite import REPO
+from devnet.suite import REPO, stop_process
 from shared.leases import owner
 from tests.fixtures.processes import ServiceProcess, wait_until
 
@@ -56,13 +56,7 @@ class DevPxeProcess:
             return False
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()
 
 
