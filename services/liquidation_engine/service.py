@@ -176,8 +176,8 @@ class LiquidationEngine:
     async def health(self) -> tuple[int, dict[str, Any]]:
         """Degraded when the PXE, the note monitor or the oracle cannot be read now (probes cached for a
         moment), or the last check could not read prices; unhealthy when the database is gone."""
-        found, pxe_ok, monitor_ok, oracle_ok, engines = await asyncio.gather(
-            self._counts(), self._pxe_probe(), self._monitor_probe(), self._oracle_probe(), self._engines())
+        found, pxe_ok, monitor_ok, oracle_ok = await asyncio.gather(
+            self._counts(), self._pxe_probe(), self._monitor_probe(), self._oracle_probe())
         oracle_error = self.checker.prices_error or (None if oracle_ok else self._oracle_error)
         self.metrics.pxe_up.set(1 if pxe_ok else 0)
         self.metrics.monitor_up.set(1 if monitor_ok else 0)
@@ -197,7 +197,7 @@ class LiquidationEngine:
             "liquidationsFailed": (found or {}).get("failed", 0),
             "lastCheckAt": self.checker.last_check_at,
             "instance": self.settings.instance_id,
-            "engines": engines,
+            "engines": self.membership.engines(),
             "checks": {
                 "database": "ok" if found is not None else "unreachable",
                 "oracle": "ok" if not oracle_error else oracle_error,
@@ -208,12 +208,6 @@ class LiquidationEngine:
             },
         }
         return (503 if state == "unhealthy" else 200), body
-
-    async def _engines(self) -> list[dict[str, Any]]:
-        try:
-            return await self.membership.engines()
-        except Exception:  # noqa: BLE001 - the database check reports it
-            return []
 
     async def _counts(self) -> dict[str, int] | None:
         try:

@@ -117,7 +117,7 @@ async def test_membership_lapses_and_another_engine_resolves_the_attempts(postgr
     await b.tick()
     await a.tick()  # now a knows b too
     assert a.held() and b.held()
-    assert {e["instance"]: e["live"] for e in await b.engines()} == {"a": True, "b": True}
+    assert {e["instance"]: e["live"] for e in b.engines()} == {"a": True, "b": True}
     shares = [a.ours(e) for e in ESCROWS]
     assert any(shares) and not all(shares) and shares == [not b.ours(e) for e in ESCROWS]
     ids = await a_store.claim([plan(e) for e in ESCROWS[:5]])
@@ -133,7 +133,7 @@ async def test_membership_lapses_and_another_engine_resolves_the_attempts(postgr
     assert sorted(row.id for row in handed) == sorted(i for i in ids if i is not None)
     assert not a.held() and b_metrics.registry.get_sample_value("liquidation_engine_live_engines") == 1
     assert b_metrics.registry.get_sample_value("liquidation_engine_attempts_adopted_total") == 5
-    assert {e["instance"]: (e["live"], e["inFlight"]) for e in await b.engines()} == {"b": (True, 5)}
+    assert {e["instance"]: (e["live"], e["inFlight"]) for e in b.engines()} == {"b": (True, 5)}
 
 
 async def test_the_upgrade_settles_duplicate_attempts_in_flight_before_refusing_them(database_url: str) -> None:
