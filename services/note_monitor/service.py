@@ -119,6 +119,8 @@ class NoteMonitor:
         if not self.membership.shared:
             return
         async with self._following:
+            if await self.registry.store.version() <= self.index.version:
+                return  # the common case, before every read the engine makes: one small query
             changes = await self.registry.store.changes(self.index.version)
             if changes.version <= self.index.version:
                 return

@@ -81,6 +81,10 @@ async def _partitions(s: AsyncSession, query: Any) -> AsyncIterator[Sequence[Any
         yield partition
 
 
+async def _counter(s: AsyncSession) -> int | None:
+    return await s.scalar(select(models.meta.c.value).where(models.meta.c.key == models.VERSION_KEY))
+
+
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
@@ -106,7 +110,7 @@ class PositionStore:
     async def init(self) -> None:
         await upgrade(self.db, models.MIGRATIONS)
         async with self.db.transaction() as s:
-            found = await s.scalar(select(models.meta.c.value).where(models.meta.c.key == models.VERSION_KEY))
+            found = await _counter(s)
             if found is None:
                 await s.execute(insert(models.meta).values(key=models.VERSION_KEY, value=0))
 
@@ -123,8 +127,13 @@ class PositionStore:
                 _registered(rows, escrows, positions)
             removals = [RemovedPosition(r.escrow, r.collateral_asset, r.debt_asset, r.version)
                         async for rows in _partitions(s, select(models.position_removals)) for r in rows]
-            version = await s.scalar(select(models.meta.c.value).where(models.meta.c.key == models.VERSION_KEY))
+            version = await _counter(s)
         return Snapshot(escrows, positions, removals, version or 0)
+
+    async def version(self) -> int:
+        """The stored version counter: one small read, to tell whether anything changed at all."""
+        async with self.db.session() as s:
+            return await _counter(s) or 0
 
     async def changes(self, since: int) -> Snapshot:
         """What replicas changed after `since`: registered escrows with their changed positions, and
@@ -137,7 +146,7 @@ class PositionStore:
         escrows: list[Escrow] = []
         positions: list[Position] = []
         async with self._snapshot() as s:
-            version = await s.scalar(select(models.meta.c.value).where(models.meta.c.key == models.VERSION_KEY))
+            version = await _counter(s)
             _registered((await s.execute(joined)).all(), escrows, positions)
             r = models.position_removals.c
             removed = (await s.execute(select(models.position_removals).where(r.version > since))).all()
