@@ -21,7 +21,7 @@ import uvicorn
 from devnet.static_prices import StaticPrices
 from devnet.suite import stop_process
 from services.liquidation_engine.service import LiquidationEngine
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 
 
 def free_port() -> int:
@@ -68,8 +68,8 @@ class Oracle:
 
     async def start_chain(self) -> tuple[str, str]:
         from devnet.chain.local import start_local_chain
-        from shared.evm.chain import Chain, TxSender
-        from shared.evm.oracle import PriceOracle, deploy_oracle
+        from services.price_service.evm.chain import Chain, TxSender
+        from services.price_service.evm.oracle import PriceOracle, deploy_oracle
 
         self.local = start_local_chain()
         self.chain = await Chain.connect(self.local.url)

@@ -3,7 +3,7 @@ tests and benchmarks that must not depend on one."""
 
 from __future__ import annotations
 
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 
 
 class StaticPrices:

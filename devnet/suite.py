@@ -24,7 +24,7 @@ import httpx
 from devnet.chain.local import LocalChain, free_port, start_local_chain
 from devnet.pxe.admin import Admin
 from devnet.pxe.modes import NOCOM_V1
-from shared.evm.oracle import deploy_data
+from services.price_service.evm.oracle import deploy_data
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = {
@@ -222,7 +222,7 @@ def _deploy_oracle(chain: LocalChain) -> str:
 
     from eth_account import Account
 
-    from shared.evm.chain import Chain, TxSender
+    from services.price_service.evm.chain import Chain, TxSender
 
     async def deploy() -> str:
         connected = await Chain.connect(chain.url)

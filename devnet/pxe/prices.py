@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 
 from devnet.static_prices import StaticPrices
-from shared.evm.oracle_reader import OracleReader, PriceReader, PricesUnavailable
+from shared.feeds.evm_oracle import OracleReader
+from shared.feeds.onchain_price import PriceReader, PricesUnavailable
 
 
 class PriceUnavailable(Exception):

@@ -13,12 +13,11 @@ from collections.abc import Callable
 
 import httpx
 
-from shared.evm.oracle_reader import OnChainPrice, PricesUnavailable
+from shared.feeds.aztec import AztecFeedReader
+from shared.feeds.onchain_price import OnChainPrice
 from shared.http import make_client
 from shared.logging import get_logger
 from shared.pxe.client import PxeClient
-from shared.pxe.errors import PxeError
-from shared.pxe.fields import from_field
 
 log = get_logger()
 
@@ -66,41 +65,21 @@ class FeedTimes:
 
 
 class FeedReader:
-    """PriceReader for the Aztec feed: `get_price(token)` for every wanted asset in one JSON-RPC batch."""
+    """PriceReader for the Aztec feed: the shared feed reader's prices, with the times FeedTimes knows."""
 
     def __init__(self, pxe: PxeClient, feed_address: str, token_of: Callable[[str], str | None],
                  times: FeedTimes) -> None:
-        self.pxe = pxe
-        self.feed = feed_address
+        self.feed = AztecFeedReader(pxe, feed_address)
         self.token_of = token_of
         self.times = times
 
     async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
-        if not self.feed:
-            raise PricesUnavailable("no PRICE_FEED_ADDRESS configured")
         tokens = {s: t for s in symbols if (t := self.token_of(s)) is not None}
-        requests = [("pxe_simulateView", ["get_price", [token], self.feed]) for token in tokens.values()]
-        try:
-            answers = await self.pxe.call_many(requests) if requests else []
-        except PxeError as exc:
-            raise PricesUnavailable(f"price feed unreadable through the PXE: {exc}") from None
+        prices = await self.feed.prices(tokens)
         times = await self.times.times()
         out = {s: OnChainPrice(0, 0) for s in symbols}
-        for symbol, answer in zip(tokens, answers, strict=True):
-            out[symbol] = OnChainPrice(_price(symbol, answer), times.get(symbol, 0))
+        out.update({s: OnChainPrice(price, times.get(s, 0)) for s, price in prices.items()})
         return out
 
     async def close(self) -> None:
         await self.times.close()
-
-
-def _price(symbol: str, answer: object) -> int:
-    if isinstance(answer, PxeError):
-        raise PricesUnavailable(f"price feed get_price({symbol}) failed: {answer}")
-    values = answer.get("result") if isinstance(answer, dict) else answer
-    if not isinstance(values, list) or not values:
-        raise PricesUnavailable(f"price feed get_price({symbol}) answered without a value")
-    try:
-        return from_field(values[0])
-    except ValueError:
-        raise PricesUnavailable(f"price feed get_price({symbol}) answered something that is not a field") from None

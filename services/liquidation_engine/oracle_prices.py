@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from shared.evm.oracle_reader import PriceReader, PricesUnavailable
+from shared.feeds.onchain_price import PriceReader, PricesUnavailable
 from shared.logging import get_logger
 
 log = get_logger()

@@ -30,7 +30,8 @@ from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
 from services.liquidation_engine.sending import LiquidationSender
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from shared.db import Database
-from shared.evm.oracle_reader import OracleReader, PriceReader, PricesUnavailable
+from shared.feeds.evm_oracle import OracleReader
+from shared.feeds.onchain_price import PriceReader, PricesUnavailable
 from shared.health import CachedProbe
 from shared.logging import get_logger
 from shared.periodic import Periodic

@@ -24,7 +24,7 @@ from services.price_service.quotes import QuoteBook
 from services.price_service.settings import PriceServiceSettings
 from services.price_service.sources import Quote
 from services.price_service.update_rule import Decision, decide
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 from shared.logging import get_logger
 from shared.units import format_units
 

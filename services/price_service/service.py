@@ -26,7 +26,7 @@ from services.price_service.quotes import ConsensusRule, QuoteBook
 from services.price_service.settings import PriceServiceSettings
 from services.price_service.sources import PriceSource, Quote, make_sources
 from shared.db import Database
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 from shared.health import CachedProbe
 from shared.logging import get_logger
 from shared.migrations import upgrade

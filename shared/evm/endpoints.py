@@ -21,12 +21,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from shared.evm.errors import NodeUnreachable
 from shared.retry import RetriesExhausted, retry
 
 __all__ = ["Endpoint", "EndpointPool", "mask_url", "split_urls"]
 
 _KEYLIKE = re.compile(r"[A-Za-z0-9_\-]{16,}")
+
+
+class NodeUnreachable(Exception):
+    """No endpoint answered (transport error, timeout, 5xx). The message names endpoints masked."""
 
 
 def split_urls(urls: str | Sequence[str]) -> list[str]:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from devnet.suite import LocalSuite
-from shared.evm.chain import Chain
-from shared.evm.oracle import PriceOracle
+from services.price_service.evm.chain import Chain
+from services.price_service.evm.oracle import PriceOracle
 from shared.units import parse_price
 from tests.fixtures.suite import Api, running_suite, unhealthy, wait_until
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from shared.evm.oracle_reader import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 
 
 @dataclass(frozen=True)

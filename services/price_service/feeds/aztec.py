@@ -23,7 +23,8 @@ from services.price_service.feeds import (
     PushOutcome,
     round_to_decimals,
 )
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.aztec import AztecFeedReader
+from shared.feeds.onchain_price import OnChainPrice, PricesUnavailable
 from shared.logging import get_logger
 from shared.pxe.client import Call, PxeClient
 from shared.pxe.errors import PxeError, PxeReverted
@@ -52,6 +53,7 @@ class AztecPriceFeed:
                  record: Callable[[list[Record]], Awaitable[None]]) -> None:
         self.pxe = pxe
         self.config = config
+        self.reader = AztecFeedReader(pxe, config.address)
         self.decimals = config.decimals
         self._load_records, self._save_records = records, record
         self._records: dict[str, Record] = {}
@@ -86,16 +88,12 @@ class AztecPriceFeed:
 
     async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
         tokens = {s: self.config.tokens[s] for s in symbols if s in self.config.tokens}
-        requests = [("pxe_simulateView", ["get_price", [token], self.address]) for token in tokens.values()]
         try:
-            answers = await self.pxe.call_many(requests) if requests else []
-        except PxeError as exc:
-            raise FeedUnavailable(f"price feed unreadable: {exc}") from None
+            prices = await self.reader.prices(tokens)
+        except PricesUnavailable as exc:
+            raise FeedUnavailable(str(exc)) from None
         out: dict[str, OnChainPrice] = {}
-        for symbol, answer in zip(tokens, answers, strict=True):
-            if isinstance(answer, PxeError):
-                raise FeedUnavailable(f"price feed get_price({symbol}) failed: {answer}")
-            price = from_field(_first(answer))
+        for symbol, price in prices.items():
             record = self._records.get(symbol)
             known = record is not None and record[1] == price
             out[symbol] = OnChainPrice(price, record[2] if known and record else 0, record[3] if known and record else None)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from services.price_service.evm.chain import Chain
+from services.price_service.evm.errors import ChainError, TxCancelled, TxReverted
+from services.price_service.evm.oracle import PriceOracle, deploy_oracle
+from services.price_service.evm.sender import TxSender
 from services.price_service.feeds import FeedMisconfigured, FeedPrice, FeedUnavailable, LatestPrices, Pushed, PushOutcome
-from shared.evm.chain import Chain
 from shared.evm.endpoints import mask_url, split_urls
-from shared.evm.errors import ChainError, TxCancelled, TxReverted
-from shared.evm.oracle import OnChainPrice, PriceOracle, deploy_oracle
-from shared.evm.oracle_reader import OracleReader, PricesUnavailable
-from shared.evm.sender import TxSender
+from shared.feeds.evm_oracle import OracleReader
+from shared.feeds.onchain_price import OnChainPrice, PricesUnavailable
 from shared.logging import get_logger
 
 log = get_logger()

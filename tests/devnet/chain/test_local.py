@@ -118,7 +118,7 @@ def test_devchain_block_time_follows_the_wall_clock(devchain: DevChain) -> None:
 
 
 def test_devchain_reports_reverts_like_anvil(devchain: DevChain) -> None:
-    from shared.evm.oracle import PriceOracle, deploy_data
+    from services.price_service.evm.oracle import PriceOracle, deploy_data
 
     sender = Account.from_key(ANVIL_DEV_KEYS[0]).address
     tx_hash = _call(devchain, "eth_sendTransaction", {"from": sender, "data": "0x" + deploy_data(sender).hex()})["result"]

@@ -24,7 +24,7 @@ from services.liquidation_engine.monitor_client import MonitorClient
 from services.liquidation_engine.planning.budget import Plan
 from services.liquidation_engine.service import LiquidationEngine
 from services.liquidation_engine.settings import LiquidationEngineSettings
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 from shared.logging import configure_logging
 from shared.positions import Position
 from shared.pxe.client import PxeClient

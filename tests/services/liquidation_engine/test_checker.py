@@ -14,7 +14,7 @@ from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding
 from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
 from services.liquidation_engine.position_copy import PositionCopy
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 from shared.positions import Position
 from shared.protocols import reference
 from shared.pxe.client import Notes
@@ -127,7 +127,7 @@ async def test_unreadable_prices_end_the_check_with_the_reason() -> None:
     checker, parts, sender, _ = checker_with({})
 
     async def broken(_symbols: list[str]) -> dict[str, OnChainPrice]:
-        from shared.evm.oracle_reader import PricesUnavailable
+        from shared.feeds.onchain_price import PricesUnavailable
         raise PricesUnavailable("chain unreachable at http://127.0.0.1:1: ConnectError")
 
     parts.prices.reader.read = broken  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from typing import Any
 
 from services.price_service.feeds import FeedPrice, FeedUnavailable, LatestPrices, Pushed, PushOutcome
 from services.price_service.sources import PriceFetchError, Quote
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 
 
 class FakeSource:

@@ -14,10 +14,10 @@ import httpx
 import respx
 
 from services.price_service.app import create_app
+from services.price_service.evm.chain import Chain
+from services.price_service.evm.oracle import PriceOracle
 from services.price_service.service import PriceService
 from services.price_service.settings import PriceServiceSettings
-from shared.evm.chain import Chain
-from shared.evm.oracle import PriceOracle
 from shared.logging import configure_logging
 from shared.settings import load_settings
 from tests.conftest import TEST_API_KEY

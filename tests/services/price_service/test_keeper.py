@@ -12,7 +12,7 @@ from services.price_service.metrics import PriceMetrics
 from services.price_service.models import Base
 from services.price_service.quotes import ConsensusRule, QuoteBook
 from services.price_service.settings import PriceServiceSettings
-from shared.evm.oracle import OnChainPrice
+from shared.feeds.onchain_price import OnChainPrice
 from shared.settings import load_settings
 from tests.conftest import TEST_API_KEY
 from tests.fixtures.databases import tracked_database

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from shared.evm.chain import Chain
+from services.price_service.evm.chain import Chain
 from tests.fixtures.chain import ChainStarter, deploy_fresh_oracle, set_automine
 from tests.services.price_service.service_harness import AUTH, Cmc, read_onchain, running, settings_for, settle
 

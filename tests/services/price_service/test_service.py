@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shared.evm.chain import Chain
+from services.price_service.evm.chain import Chain
 from tests.conftest import TEST_API_KEY
 from tests.services.price_service.service_harness import (
     AUTH,
@@ -133,8 +133,8 @@ async def test_failed_transaction_keeps_assets_due(local_chain, oracle_address, 
 async def set_updater(local_chain, oracle: str, key: str) -> None:  # type: ignore[no-untyped-def]
     from eth_account import Account
 
-    from shared.evm.chain import TxSender
-    from shared.evm.oracle import load_artifact
+    from services.price_service.evm.chain import TxSender
+    from services.price_service.evm.oracle import load_artifact
 
     chain = await Chain.connect(local_chain.url)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.evm.errors import TxFailed
+from services.price_service.evm.errors import TxFailed
 
 GWEI = 10**9
 BUMP_NUM, BUMP_DEN = 9, 8  # +12.5 %

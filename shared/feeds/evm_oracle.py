@@ -1,4 +1,5 @@
-"""The one PriceOracle reader: getPrice for every wanted asset in ONE batched JSON-RPC `eth_call`.
+"""The one PriceOracle reader (the reference protocol's EVM feed): getPrice for every wanted asset
+in ONE batched JSON-RPC `eth_call`.
 
 Used by the price service (read-back), the liquidation engine (the prices a liquidation asserts)
 and the development PXE (the prices it checks them against). The transport is the EVM layer's
@@ -12,14 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector
 
-from shared.evm.endpoints import EndpointPool
-from shared.evm.errors import NodeUnreachable
+from shared.evm.endpoints import EndpointPool, NodeUnreachable
+from shared.feeds.onchain_price import OnChainPrice, PricesUnavailable
 
 GET_PRICE_SELECTOR = function_signature_to_4byte_selector("getPrice(bytes32)")
 _SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._\-]{0,31}$")
@@ -41,29 +40,6 @@ def asset_key(symbol: str) -> bytes:
 def symbol_from_key(key: bytes | str) -> str:
     raw = bytes.fromhex(key[2:] if key.startswith("0x") else key) if isinstance(key, str) else bytes(key)
     return raw.rstrip(b"\x00").decode("ascii", errors="replace")
-
-
-@dataclass(frozen=True)
-class OnChainPrice:
-    price: int  # 8 decimals; 0 when the oracle has no price
-    updated_at: int  # the source's observation time of the stored price (SPEC 5: observedAt); 0 when none
-    tx_hash: str | None = None
-
-    @property
-    def exists(self) -> bool:
-        return self.updated_at > 0
-
-
-class PricesUnavailable(Exception):
-    """The oracle could not be read (chain down, no address configured, an unexpected answer)."""
-
-
-class PriceReader(Protocol):
-    async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
-        """Every symbol's price and time, (0, 0) for one the oracle does not know. PricesUnavailable otherwise."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 class OracleReader:

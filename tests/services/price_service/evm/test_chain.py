@@ -10,8 +10,9 @@ import pytest
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from devnet.chain.local import LocalChain
-from shared.evm.chain import Chain, TxFailed, TxResult, TxReverted, TxSender, revert_reason
-from shared.evm.oracle import PriceOracle
+from services.price_service.evm.chain import Chain, TxResult, TxSender
+from services.price_service.evm.errors import TxFailed, TxReverted, revert_reason
+from services.price_service.evm.oracle import PriceOracle
 from tests.fixtures.chain import evm_clients, fresh
 
 

@@ -17,8 +17,9 @@ import time
 import pytest
 from eth_account import Account
 
-from shared.evm.chain import Chain, TxCancelled, TxFailed, TxSender
-from shared.evm.oracle import PriceOracle, deploy_oracle
+from services.price_service.evm.chain import Chain, TxSender
+from services.price_service.evm.errors import TxCancelled, TxFailed
+from services.price_service.evm.oracle import PriceOracle, deploy_oracle
 from tests.fixtures.chain import ChainStarter, mine, pool_of, set_automine
 
 NEWER = 1_856_01000000  # 1856.01

@@ -1,7 +1,7 @@
 """Async EVM access over JSON-RPC (web3 8): a connection to one chain through one or more endpoints.
 
-`Chain` reads; `TxSender` (shared.evm.sender, re-exported here) signs and sends. Every failure
-comes out as `TxReverted` or `TxFailed` (shared.evm.errors, re-exported here).
+`Chain` reads; `TxSender` (services.price_service.evm.sender, re-exported here) signs and sends. Every failure
+comes out as `TxReverted` or `TxFailed` (services.price_service.evm.errors, re-exported here).
 """
 
 from __future__ import annotations
@@ -15,10 +15,18 @@ from hexbytes import HexBytes
 from web3 import AsyncWeb3
 from web3.exceptions import TransactionNotFound
 
+from services.price_service.evm.errors import (
+    ChainError,
+    TxCancelled,
+    TxFailed,
+    TxReverted,
+    describe,
+    revert_reason,
+    to_chain_error,
+)
+from services.price_service.evm.provider import HttpxProvider
+from services.price_service.evm.sender import Resolution, TxResult, TxSender
 from shared.evm.endpoints import EndpointPool, mask_url
-from shared.evm.errors import ChainError, TxCancelled, TxFailed, TxReverted, describe, revert_reason, to_chain_error
-from shared.evm.provider import HttpxProvider
-from shared.evm.sender import Resolution, TxResult, TxSender
 
 __all__ = [
     "Chain", "ChainError", "EndpointPool", "Resolution", "TxCancelled", "TxFailed", "TxResult", "TxReverted", "TxSender",

@@ -17,9 +17,11 @@ from contextlib import asynccontextmanager
 import pytest
 from eth_abi import decode
 
-from shared.evm.chain import Chain, TxFailed, TxSender
-from shared.evm.fees import bumped, initial_fees
-from shared.evm.oracle import PriceOracle, deploy_oracle, symbol_from_key
+from services.price_service.evm.chain import Chain, TxSender
+from services.price_service.evm.errors import TxFailed
+from services.price_service.evm.fees import bumped, initial_fees
+from services.price_service.evm.oracle import PriceOracle, deploy_oracle
+from shared.feeds.evm_oracle import symbol_from_key
 from tests.fixtures.chain import ChainStarter, mine, pool_of, set_automine
 from tests.fixtures.paths import REPO
 
@@ -109,8 +111,8 @@ async def test_the_fee_cap_stops_the_bumps_and_a_network_fee_above_it_sends_noth
 
 LEAVE_PENDING = """
 import asyncio, sys
-from shared.evm.chain import Chain, TxSender
-from shared.evm.oracle import PriceOracle
+from services.price_service.evm.chain import Chain, TxSender
+from services.price_service.evm.oracle import PriceOracle
 
 async def main(url, key, address, price, observed_at):
     chain = await Chain.connect(url)

@@ -8,8 +8,10 @@ import pytest
 from eth_abi import encode
 
 from devnet.chain.local import LocalChain
-from shared.evm.chain import TxReverted
-from shared.evm.oracle import PRICE_UPDATED_TOPIC, OnChainPrice, PriceOracle, asset_key, load_artifact
+from services.price_service.evm.errors import TxReverted
+from services.price_service.evm.oracle import PRICE_UPDATED_TOPIC, PriceOracle, load_artifact
+from shared.feeds.evm_oracle import asset_key
+from shared.feeds.onchain_price import OnChainPrice
 from tests.fixtures.chain import evm_clients, fresh
 
 SET_PRICES_SELECTOR = "01f90b69"  # setPrices(bytes32[],uint256[],uint64[])

@@ -1,7 +1,7 @@
 """Local-key transaction sending that cannot get stuck (EIP-1559, eth-account).
 
 `TxSender.send` prices the transaction under the fee cap, takes a nonce from the one manager of
-this account on this chain (`shared.evm.nonces`), and sees it through (`shared.evm.flight`): not
+this account on this chain (`nonces`), and sees it through (`nonce_watch`): not
 mined within `replace_after` seconds, it is replaced at the same nonce with fees bumped ≥ 12.5 %
 and, when the caller passes `rebuild`, newer calldata; not mined within `receipt_timeout`, it is
 cancelled at its nonce so that it can never land later. `resolve_pending` does the same at start
@@ -20,14 +20,14 @@ from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3.exceptions import Web3RPCError
 
-from shared.evm.errors import TxCancelled, TxFailed, TxReverted, node_message, revert_reason, to_chain_error
-from shared.evm.fees import GWEI, Fees, gwei, initial_fees, market_fees, replacement_fees
-from shared.evm.flight import Flight, NonceUsedElsewhere, Pilot, Placed
-from shared.evm.nonces import NonceManager, nonce_manager
-from shared.evm.tx import Payload, Rebuild, SenderStats, TxResult, cancel_payload
+from services.price_service.evm.errors import TxCancelled, TxFailed, TxReverted, node_message, revert_reason, to_chain_error
+from services.price_service.evm.fees import GWEI, Fees, gwei, initial_fees, market_fees, replacement_fees
+from services.price_service.evm.nonce_watch import NonceUsedElsewhere, NonceWatch, Placement, SentAtNonce
+from services.price_service.evm.nonces import NonceManager, nonce_manager
+from services.price_service.evm.tx import Payload, Rebuild, SenderStats, TxResult, cancel_payload
 
 if TYPE_CHECKING:
-    from shared.evm.chain import Chain
+    from services.price_service.evm.chain import Chain
 
 __all__ = ["Rebuild", "Resolution", "SenderStats", "TxResult", "TxSender"]
 
@@ -90,8 +90,8 @@ class TxSender:
         if manager.orphans:  # a send given up earlier without a mined outcome: never let it block this one
             await self.resolve_pending()
         payload, fees = await self._prepare(to, data, gas, value)
-        pilot = await self._launch(manager, payload, fees)
-        return await pilot.see_through(rebuild)
+        watch = await self._launch(manager, payload, fees)
+        return await watch.see_through(rebuild)
 
     async def _prepare(self, to: str | None, data: bytes | str, gas: int | None, value: int) -> tuple[Payload, Fees]:
         try:
@@ -106,26 +106,26 @@ class TxSender:
         fees = initial_fees(base, tip, self.max_fee_per_gas)
         return Payload(target, raw, int(value), limit, fixed_gas=gas is not None), fees
 
-    async def _launch(self, manager: NonceManager, payload: Payload, fees: Fees) -> Pilot:
+    async def _launch(self, manager: NonceManager, payload: Payload, fees: Fees) -> NonceWatch:
         """Place the transaction at the next nonce (under the manager's lock; nothing else waits there)."""
         async with manager.lock:
             for _ in range(3):
-                pilot: Pilot | None = None
+                watch: NonceWatch | None = None
                 try:
                     nonce = manager.take(await self.chain.nonce(self.address, "pending"))
-                    pilot = Pilot(self, Flight(nonce, payload, fees))
-                    placed = await pilot.place(payload, fees)
+                    watch = NonceWatch(self, SentAtNonce(nonce, payload, fees))
+                    placed = await watch.place(payload, fees)
                 except BaseException:
                     manager.forget()
-                    if pilot is not None:  # the node may have it though it did not say so: resolve it first next time
-                        manager.orphans.add(pilot.flight.nonce)
+                    if watch is not None:  # the node may have it though it did not say so: resolve it first next time
+                        manager.orphans.add(watch.at_nonce.nonce)
                     raise
-                if placed is Placed.PLACED:
+                if placed is Placement.PLACED:
                     manager.sent(nonce)
                     self.stats.sent += 1
-                    return pilot
+                    return watch
                 manager.forget()
-                if placed is Placed.PRICED_OUT:
+                if placed is Placement.PRICED_OUT:
                     raise TxFailed(f"nonce {nonce} is held by a pending transaction paying more than the fee cap "
                                    f"of {gwei(self.max_fee_per_gas)} gwei")
         raise TxFailed("the account's nonce kept being used by other transactions")
@@ -139,7 +139,7 @@ class TxSender:
         cancel and the pending one is mined is reported. Call at start, before the first send.
         """
         manager = await self.nonce_manager()
-        async with manager.lock:  # a send placing a nonce right now is either done (in flight) or not begun
+        async with manager.lock:  # a send placing a nonce right now is either done (in at_nonce) or not begun
             latest = await self.chain.nonce(self.address, "latest")
             pending = await self.chain.nonce(self.address, "pending")
             nonces = [n for n in range(latest, pending) if n not in manager.inflight]
@@ -154,31 +154,31 @@ class TxSender:
     async def _resolve(self, nonce: int, known: tuple[str, Fees] | None) -> Resolution:
         base, tip = await self.fee_inputs()
         start = market_fees(base, tip)
-        flight = Flight(nonce, cancel_payload(self.address), start)
+        at_nonce = SentAtNonce(nonce, cancel_payload(self.address), start)
         if known is not None:
-            flight.adopt(known[0])
+            at_nonce.adopt(known[0])
             start = replacement_fees(known[1], start, self.max_fee_per_gas) or known[1]
-        pilot = Pilot(self, flight, reason="pending at start")
-        await pilot.try_place(cancel_payload(self.address), start)
+        watch = NonceWatch(self, at_nonce, reason="pending at start")
+        await watch.try_place(cancel_payload(self.address), start)
         try:
-            result = await pilot.wait(time.monotonic() + self.cancel_timeout, None)
+            result = await watch.wait(time.monotonic() + self.cancel_timeout, None)
         except TxCancelled as cancelled:
             return Resolution(nonce, "cancelled", cancelled.cancel_hash, cancelled.block_number)
         except (NonceUsedElsewhere, TxReverted) as other:
             return Resolution(nonce, "mined", other.tx_hash if isinstance(other, TxReverted) else None)
         if result is None:
-            return Resolution(nonce, "pending", flight.hashes[-1] if flight.hashes else None)
+            return Resolution(nonce, "pending", at_nonce.hashes[-1] if at_nonce.hashes else None)
         return Resolution(nonce, "mined", result.tx_hash, result.block_number)
 
     async def _supersede(self, nonce: int, known: tuple[str, Fees]) -> Resolution:
         """A transaction queued behind a gap would land whenever the gap fills: swap it for a cancel now."""
         base, tip = await self.fee_inputs()
         fees = replacement_fees(known[1], market_fees(base, tip), self.max_fee_per_gas) or known[1]
-        flight = Flight(nonce, cancel_payload(self.address), fees)
-        flight.adopt(known[0])
-        placed = await Pilot(self, flight).try_place(cancel_payload(self.address), fees)
-        if placed is Placed.PLACED:
-            return Resolution(nonce, "superseded", flight.hashes[-1])
+        at_nonce = SentAtNonce(nonce, cancel_payload(self.address), fees)
+        at_nonce.adopt(known[0])
+        placed = await NonceWatch(self, at_nonce).try_place(cancel_payload(self.address), fees)
+        if placed is Placement.PLACED:
+            return Resolution(nonce, "superseded", at_nonce.hashes[-1])
         return Resolution(nonce, "pending", known[0])
 
     async def _pool_txs(self) -> dict[int, tuple[str, Fees]]:
@@ -207,7 +207,7 @@ class TxSender:
             found.update({int(n): _pool_entry(tx) for n, tx in by_sender.items()})
         return found
 
-    # ------------------------------------------------------------ node access used by the pilot
+    # ------------------------------------------------------------ node access used by the watch
 
     async def fee_inputs(self) -> tuple[int, int]:
         """(base fee of the latest block, priority fee the node suggests), wei."""

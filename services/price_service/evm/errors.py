@@ -15,8 +15,10 @@ import httpx
 from eth_abi import decode as abi_decode
 from web3.exceptions import ContractLogicError, Web3RPCError
 
+from shared.evm.endpoints import NodeUnreachable
+
 __all__ = [
-    "ChainError", "NodeUnreachable", "TxCancelled", "TxFailed", "TxReverted",
+    "ChainError", "TxCancelled", "TxFailed", "TxReverted",
     "decode_revert_data", "describe", "node_message", "revert_reason", "to_chain_error",
 ]
 
@@ -26,10 +28,6 @@ PANIC_SELECTOR = "4e487b71"  # Panic(uint256)
 
 class ChainError(Exception):
     """Base of the errors the EVM layer raises."""
-
-
-class NodeUnreachable(Exception):
-    """No endpoint answered (transport error, timeout, 5xx). The message names endpoints masked."""
 
 
 class TxReverted(ChainError):

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from shared.evm.chain import Chain
+from services.price_service.evm.chain import Chain
 
 
 async def test_cancelled_requests_leave_the_chain_usable(local_chain) -> None:  # type: ignore[no-untyped-def]

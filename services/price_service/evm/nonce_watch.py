@@ -1,8 +1,8 @@
 """Seeing one nonce through: wait, replace, cancel, and tell which transaction was mined.
 
-A `Flight` is everything sent at one nonce (the original, its replacements, a cancel); a `Pilot`
+A `SentAtNonce` is everything sent at one nonce (the original, its replacements, a cancel); a `NonceWatch`
 watches the account's mined count and acts:
-- not mined after `replace_after`: replaced with fees bumped ≥ 12.5 % (`shared.evm.fees`) and,
+- not mined after `replace_after`: replaced with fees bumped ≥ 12.5 % (`fees`) and,
   with a `rebuild` callback, the newest calldata; at the fee cap it is re-broadcast instead;
 - the node no longer holds it: re-broadcast when it is next in line, never sent into a gap (a
   chain that went backwards); held behind a gap nobody will fill: cancelled in the pool;
@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 
-from shared.evm.errors import ChainError, TxCancelled, TxFailed, TxReverted
-from shared.evm.fees import Fees, replacement_fees
-from shared.evm.tx import Payload, Rebuild, TxResult, cancel_payload
+from services.price_service.evm.errors import ChainError, TxCancelled, TxFailed, TxReverted
+from services.price_service.evm.fees import Fees, replacement_fees
+from services.price_service.evm.tx import Payload, Rebuild, TxResult, cancel_payload
 
 if TYPE_CHECKING:
-    from shared.evm.sender import TxSender
+    from services.price_service.evm.sender import TxSender
 
 MAX_CLIMB = 64  # bumps tried at once when a node answers "underpriced" (1.125^64: any fee to any cap)
 
 
-class Placed(Enum):
+class Placement(Enum):
     PLACED = "placed"  # the node holds it (or already held it)
     NONCE_USED = "nonce_used"  # a transaction at this nonce was mined already
     PRICED_OUT = "priced_out"  # another transaction holds the nonce and outbidding it would cross the cap
@@ -45,7 +45,7 @@ class _Stranded(TxFailed):
 
 
 @dataclass
-class Flight:
+class SentAtNonce:
     nonce: int
     payload: Payload
     fees: Fees  # of the newest version the node accepted (or the floor a node asked us to beat)
@@ -61,10 +61,10 @@ class Flight:
             self.sent[tx_hash] = Payload(None, b"", 0, 0)
 
 
-class Pilot:
-    def __init__(self, sender: TxSender, flight: Flight, reason: str = "") -> None:
+class NonceWatch:
+    def __init__(self, sender: TxSender, at_nonce: SentAtNonce, reason: str = "") -> None:
         self.sender = sender
-        self.flight = flight
+        self.at_nonce = at_nonce
         self.reason = reason
         self._placed_at = time.monotonic()
         self._after_error = False
@@ -72,41 +72,41 @@ class Pilot:
 
     # ------------------------------------------------------------ placing a version
 
-    async def place(self, payload: Payload, fees: Fees) -> Placed:
-        """Send `payload` at the flight's nonce; a node answering "underpriced" is outbid up to the cap."""
+    async def place(self, payload: Payload, fees: Fees) -> Placement:
+        """Send `payload` at the nonce; a node answering "underpriced" is outbid up to the cap."""
         for _ in range(MAX_CLIMB):
-            raw, tx_hash = self.sender.sign(payload, self.flight.nonce, fees)
+            raw, tx_hash = self.sender.sign(payload, self.at_nonce.nonce, fees)
             answer = await self.sender.broadcast(raw)
             if answer == "nonce_used" and await self.sender.chain.receipt(tx_hash) is not None:
                 answer = "known"  # this very version was mined (a send retried on another endpoint)
             if answer in ("placed", "known"):
                 self._record(payload, fees, raw, tx_hash)
-                return Placed.PLACED
+                return Placement.PLACED
             if answer == "nonce_used":
-                return Placed.NONCE_USED
+                return Placement.NONCE_USED
             bumped = replacement_fees(fees, fees, self.sender.max_fee_per_gas)
             if bumped is None:
-                return Placed.PRICED_OUT
+                return Placement.PRICED_OUT
             fees = bumped
-        return Placed.PRICED_OUT
+        return Placement.PRICED_OUT
 
     def _record(self, payload: Payload, fees: Fees, raw: bytes, tx_hash: str) -> None:
-        flight = self.flight
-        flight.payload, flight.fees, flight.raw = payload, fees, raw
-        if tx_hash not in flight.sent:
-            flight.hashes.append(tx_hash)
-            flight.sent[tx_hash] = payload
+        at_nonce = self.at_nonce
+        at_nonce.payload, at_nonce.fees, at_nonce.raw = payload, fees, raw
+        if tx_hash not in at_nonce.sent:
+            at_nonce.hashes.append(tx_hash)
+            at_nonce.sent[tx_hash] = payload
         self._placed_at = time.monotonic()
 
-    async def try_place(self, payload: Payload, fees: Fees) -> Placed | None:
-        """`place` for a flight already under way: a node error leaves the flight as it is."""
+    async def try_place(self, payload: Payload, fees: Fees) -> Placement | None:
+        """`place` for a nonce already under way: a node error leaves what was sent as it is."""
         try:
             return await self.place(payload, fees)
         except ChainError:
             self._after_error = True
             return None
 
-    # ------------------------------------------------------------ the life of the flight
+    # ------------------------------------------------------------ the life of one nonce
 
     async def see_through(self, rebuild: Rebuild | None) -> TxResult:
         manager = await self.sender.nonce_manager()
@@ -116,10 +116,10 @@ class Pilot:
                 result = await self.give_up(f"not mined within {self.sender.receipt_timeout:g}s")
             return result
         except asyncio.CancelledError:
-            manager.orphans.add(self.flight.nonce)  # the caller left: the next send resolves this nonce first
+            manager.orphans.add(self.at_nonce.nonce)  # the caller left: the next send resolves this nonce first
             raise
         finally:
-            manager.inflight.discard(self.flight.nonce)
+            manager.inflight.discard(self.at_nonce.nonce)
 
     async def wait(self, deadline: float, rebuild: Rebuild | None) -> TxResult | None:
         """Until one version is mined (its result) or the deadline (None), replacing on schedule."""
@@ -145,8 +145,8 @@ class Pilot:
         result = await self.wait(time.monotonic() + self.sender.cancel_timeout, None)
         if result is not None:
             return result  # the original was mined after all (a mined cancel raises TxCancelled)
-        (await self.sender.nonce_manager()).orphans.add(self.flight.nonce)
-        raise TxFailed(f"{error}; its cancel is not mined either, nonce {self.flight.nonce} stays pending and is "
+        (await self.sender.nonce_manager()).orphans.add(self.at_nonce.nonce)
+        raise TxFailed(f"{error}; its cancel is not mined either, nonce {self.at_nonce.nonce} stays pending and is "
                        "resolved before the next send", self._original_hash())
 
     async def _place_cancel(self) -> None:
@@ -154,7 +154,7 @@ class Pilot:
             base, tip = await self.sender.fee_inputs()
         except Exception:  # noqa: BLE001 - the node is down: bump from what we know
             base, tip = 0, 0
-        fees = replacement_fees(self.flight.fees, Fees(2 * base + tip, tip), self.sender.max_fee_per_gas)
+        fees = replacement_fees(self.at_nonce.fees, Fees(2 * base + tip, tip), self.sender.max_fee_per_gas)
         if fees is not None:
             await self.try_place(cancel_payload(self.sender.address), fees)
 
@@ -166,7 +166,7 @@ class Pilot:
         except ChainError:
             self._after_error = True
             return None
-        if mined > self.flight.nonce:
+        if mined > self.at_nonce.nonce:
             return await self._which_mined()
         if self._after_error:  # re-read the chain after any error: it may have gone backwards
             self._after_error = False
@@ -180,7 +180,7 @@ class Pilot:
 
     async def _which_mined(self) -> TxResult:
         for _ in range(20):  # a node may count the nonce a moment before it serves the receipt
-            for tx_hash in reversed(self.flight.hashes):
+            for tx_hash in reversed(self.at_nonce.hashes):
                 try:
                     receipt = await self.sender.chain.receipt(tx_hash)
                 except ChainError:
@@ -188,24 +188,24 @@ class Pilot:
                 if receipt is not None:
                     return await self._result(tx_hash, receipt)
             await asyncio.sleep(max(self.sender.poll_interval, 0.05))
-        raise NonceUsedElsewhere(f"nonce {self.flight.nonce} was used by a transaction this sender did not send",
+        raise NonceUsedElsewhere(f"nonce {self.at_nonce.nonce} was used by a transaction this sender did not send",
                                  self._original_hash())
 
     async def _result(self, tx_hash: str, receipt: Any) -> TxResult:
         block = int(receipt["blockNumber"])
-        payload = self.flight.sent[tx_hash]
+        payload = self.at_nonce.sent[tx_hash]
         if payload.cancel:
             self.sender.stats.cancelled += 1
-            raise TxCancelled(self.reason or "given up", self._original_hash(), self.flight.nonce, tx_hash, block)
+            raise TxCancelled(self.reason or "given up", self._original_hash(), self.at_nonce.nonce, tx_hash, block)
         if int(receipt["status"]) != 1:
             raise TxReverted(await self.sender.replay_reason(payload, block), tx_hash)
         contract = receipt.get("contractAddress")
         return TxResult(tx_hash=tx_hash, block_number=block, gas_used=int(receipt["gasUsed"]),
-                        contract_address=to_checksum_address(contract) if contract else None, nonce=self.flight.nonce,
-                        replacements=self.flight.replacements, logs=tuple(receipt.get("logs") or ()))
+                        contract_address=to_checksum_address(contract) if contract else None, nonce=self.at_nonce.nonce,
+                        replacements=self.at_nonce.replacements, logs=tuple(receipt.get("logs") or ()))
 
     def _original_hash(self) -> str | None:
-        return next((h for h in self.flight.hashes if not self.flight.sent[h].cancel), None)
+        return next((h for h in self.at_nonce.hashes if not self.at_nonce.sent[h].cancel), None)
 
     # ------------------------------------------------------------ acting
 
@@ -213,21 +213,21 @@ class Pilot:
         try:
             await self._check_pool()
             base, tip = await self.sender.fee_inputs()
-            fees = replacement_fees(self.flight.fees, Fees(2 * base + tip, tip), self.sender.max_fee_per_gas)
-            placed = await self.place(await self._rebuilt(rebuild), fees) if fees is not None else Placed.PRICED_OUT
+            fees = replacement_fees(self.at_nonce.fees, Fees(2 * base + tip, tip), self.sender.max_fee_per_gas)
+            placed = await self.place(await self._rebuilt(rebuild), fees) if fees is not None else Placement.PRICED_OUT
         except _Stranded:
             raise
         except ChainError:
             self._after_error = True
             return
-        if placed is Placed.PLACED:
-            self.flight.replacements += 1
+        if placed is Placement.PLACED:
+            self.at_nonce.replacements += 1
             self.sender.stats.replaced += 1
-        elif placed is Placed.PRICED_OUT:
+        elif placed is Placement.PRICED_OUT:
             await self._rebroadcast()  # at the cap: keep it in front of the node, wait
 
     async def _rebuilt(self, rebuild: Rebuild | None) -> Payload:
-        payload = self.flight.payload
+        payload = self.at_nonce.payload
         if self._cancelling:
             return cancel_payload(self.sender.address)
         if rebuild is None or payload.cancel:
@@ -249,17 +249,17 @@ class Pilot:
         return dataclasses.replace(payload, data=bytes(data), gas=max(gas, payload.gas))
 
     async def _rebroadcast(self) -> None:
-        if self.flight.raw is None or (self._cancelling and not self.flight.payload.cancel):
+        if self.at_nonce.raw is None or (self._cancelling and not self.at_nonce.payload.cancel):
             return  # a given-up original is never sent again, only its cancel
         try:
-            await self.sender.broadcast(self.flight.raw)
+            await self.sender.broadcast(self.at_nonce.raw)
             self.sender.stats.rebroadcast += 1
         except ChainError:
             self._after_error = True
 
     async def _check_pool(self) -> None:
-        """Is the flight still where it can be mined next? Re-broadcast, cancel in the pool, or stop."""
-        chain, nonce = self.sender.chain, self.flight.nonce
+        """Is what was sent still where it can be mined next? Re-broadcast, cancel in the pool, or stop."""
+        chain, nonce = self.sender.chain, self.at_nonce.nonce
         pending = await chain.nonce(self.sender.address, "pending")
         if pending > nonce:
             return
@@ -281,7 +281,7 @@ class Pilot:
                         self._original_hash())
 
     async def _node_knows(self) -> bool:
-        for tx_hash in reversed(self.flight.hashes[-3:]):
+        for tx_hash in reversed(self.at_nonce.hashes[-3:]):
             try:
                 if await self.sender.chain.w3.eth.get_transaction(tx_hash):  # type: ignore[arg-type]
                     return True

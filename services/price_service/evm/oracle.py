@@ -17,26 +17,25 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
-from shared.evm.chain import Chain, TxFailed, TxResult, TxSender, to_chain_error
-from shared.evm.oracle_reader import OnChainPrice, OracleReader, PricesUnavailable, asset_key, symbol_from_key
-from shared.evm.tx import Rebuild
+from services.price_service.evm.chain import Chain, TxResult, TxSender, to_chain_error
+from services.price_service.evm.errors import TxFailed
+from services.price_service.evm.tx import Rebuild
+from shared.feeds.evm_oracle import OracleReader, asset_key, symbol_from_key
+from shared.feeds.onchain_price import OnChainPrice, PricesUnavailable
 
 __all__ = [
     "ARTIFACT_PATH",
-    "OnChainPrice",
     "PRICE_DECIMALS",
     "PRICE_UPDATED_TOPIC",
     "PriceOracle",
     "PricesRefresh",
     "SetPricesResult",
-    "asset_key",
     "deploy_oracle",
     "load_artifact",
-    "symbol_from_key",
 ]
 
 PRICE_DECIMALS = 8
-ARTIFACT_PATH = Path(__file__).resolve().parents[2] / "contracts" / "build" / "PriceOracle.json"
+ARTIFACT_PATH = Path(__file__).resolve().parents[3] / "contracts" / "build" / "PriceOracle.json"
 
 _SET_PRICES = function_signature_to_4byte_selector("setPrices(bytes32[],uint256[],uint64[])")
 _UPDATER = function_signature_to_4byte_selector("updater()")
@@ -104,7 +103,7 @@ class PriceOracle:
         return (await self.get_prices([symbol]))[symbol]
 
     async def get_prices(self, symbols: Iterable[str]) -> dict[str, OnChainPrice]:
-        """Through the one batched reader (shared.evm.oracle_reader); TxFailed when it cannot read."""
+        """Through the one batched reader (shared.feeds.evm_oracle); TxFailed when it cannot read."""
         reader = OracleReader(self.chain.endpoints, self.address, timeout=self.chain.request_timeout)
         try:
             return await reader.read(list(dict.fromkeys(symbols)))

@@ -14,9 +14,10 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from shared.evm.chain import Chain, TxFailed, TxSender
-from shared.evm.oracle import PriceOracle, deploy_oracle
-from shared.evm.oracle_reader import OracleReader
+from services.price_service.evm.chain import Chain, TxSender
+from services.price_service.evm.errors import TxFailed
+from services.price_service.evm.oracle import PriceOracle, deploy_oracle
+from shared.feeds.evm_oracle import OracleReader
 from tests.fixtures.chain import ChainStarter, rpc
 
 ETH_A, ETH_B = 3_000 * 10**8, 3_100 * 10**8

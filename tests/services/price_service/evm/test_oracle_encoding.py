@@ -6,7 +6,8 @@ import pytest
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector
 
-from shared.evm.oracle import PriceOracle, asset_key, load_artifact, symbol_from_key
+from services.price_service.evm.oracle import PriceOracle, load_artifact
+from shared.feeds.evm_oracle import asset_key, symbol_from_key
 
 
 def test_asset_key_is_upper_case_ascii_right_padded_to_32() -> None:

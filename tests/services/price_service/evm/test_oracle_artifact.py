@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.evm.oracle import ARTIFACT_PATH, load_artifact
+from services.price_service.evm.oracle import ARTIFACT_PATH, load_artifact
 from tests.fixtures.paths import REPO
 
 ROOT = REPO

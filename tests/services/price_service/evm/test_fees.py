@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.evm.chain import TxFailed
-from shared.evm.fees import GWEI, Fees, bumped, gwei, initial_fees, market_fees, replacement_fees
+from services.price_service.evm.errors import TxFailed
+from services.price_service.evm.fees import GWEI, Fees, bumped, gwei, initial_fees, market_fees, replacement_fees
 
 CAP = 500 * GWEI
 
