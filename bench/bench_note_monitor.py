@@ -31,7 +31,7 @@ import httpx
 
 from devnet.suite import stop_process
 from services.note_monitor.app import create_app
-from services.note_monitor.domain import Escrow, position_of
+from services.note_monitor.escrows import Escrow, position_of
 from services.note_monitor.reader import EscrowReader
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings

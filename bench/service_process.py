@@ -32,7 +32,7 @@ from services.liquidation_engine.app import create_app as create_engine_app  # n
 from services.liquidation_engine.service import LiquidationEngine  # noqa: E402
 from services.liquidation_engine.settings import LiquidationEngineSettings  # noqa: E402
 from services.note_monitor.app import create_app as create_monitor_app  # noqa: E402
-from services.note_monitor.domain import Escrow  # noqa: E402
+from services.note_monitor.escrows import Escrow  # noqa: E402
 from services.note_monitor.positions import PositionIndex  # noqa: E402
 from services.note_monitor.service import NoteMonitor  # noqa: E402
 from services.note_monitor.settings import NoteMonitorSettings  # noqa: E402

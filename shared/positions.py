@@ -1,5 +1,10 @@
-"""The position wire contract (SPEC section 3): one record and one set of names for the note
+"""The position record (docs/http-api.md, "Position"): one record and one set of names for the note
 monitor that serves positions and the liquidation engine that keeps a copy of them.
+
+The dataclass below is the one definition of a position's fields. Each field's `kind` says what it
+holds, and everything else follows from it: the wire name (camelCase of the field), the wire value
+(amounts are decimal strings: they exceed JSON's safe integers), the OpenAPI schema (`PositionOut`),
+the monitor's table columns and rows, and which values are interned.
 
 Slotted and mutable (a sync refreshes `synced_at` in place), so a million of them stay small: the
 values many positions repeat (pools, tokens, symbols, epochs, blocks, sync times) are held once.
@@ -7,69 +12,41 @@ values many positions repeat (pools, tokens, symbols, epochs, blocks, sync times
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
+from shared.interning import intern_int, intern_text
 from shared.types import Amount
 
-# Python field name -> wire (JSON) name, in wire order.
-WIRE_NAMES: dict[str, str] = {
-    "escrow": "escrow",
-    "pool": "pool",
-    "collateral_asset": "collateralAsset",
-    "collateral_token": "collateralToken",
-    "collateral_amount": "collateralAmount",
-    "debt_asset": "debtAsset",
-    "debt_token": "debtToken",
-    "debt_principal": "debtPrincipal",
-    "debt_epoch": "debtEpoch",
-    "liquidation_threshold_bps": "liquidationThresholdBps",
-    "synced_at": "syncedAt",
-    "block_number": "blockNumber",
-    "version": "version",
-}
-
-_REPEATED_INTS_MAX = 1 << 16
-_repeated_ints: dict[int, int] = {}
+Kind = Literal["address", "symbol", "amount", "count"]
 
 
-def shared_text(value: str) -> str:
-    """One string object for a value thousands of positions repeat (a pool, a token, a symbol)."""
-    return sys.intern(value)
-
-
-def shared_int(value: int) -> int:
-    """One int object for a value many positions repeat (an epoch, a block, a sync time, a threshold)."""
-    return shared_ints().setdefault(value, value)
-
-
-def shared_ints() -> dict[int, int]:
-    """The table behind `shared_int`, for loops over many rows (`table.setdefault(v, v)`), kept bounded."""
-    if len(_repeated_ints) >= _REPEATED_INTS_MAX:
-        _repeated_ints.clear()
-    return _repeated_ints
+def _field(kind: Kind, repeated: bool = True) -> Any:
+    """`repeated`: thousands of positions hold the same value, so it is interned when read."""
+    return field(metadata={"kind": kind, "repeated": repeated})
 
 
 @dataclass(slots=True)
 class Position:
     """An escrow's position as last read: amounts in base units, the threshold as the pool holds it."""
 
-    escrow: str
-    pool: str
-    collateral_asset: str
-    collateral_token: str
-    collateral_amount: int
-    debt_asset: str
-    debt_token: str
-    debt_principal: int
-    debt_epoch: int
-    liquidation_threshold_bps: int
-    synced_at: int
-    block_number: int  # the PXE block the notes are at least as new as
-    version: int
+    escrow: str = _field("address", repeated=False)
+    pool: str = _field("address")
+    collateral_asset: str = _field("symbol")
+    collateral_token: str = _field("address")
+    collateral_amount: int = _field("amount", repeated=False)
+    debt_asset: str = _field("symbol")
+    debt_token: str = _field("address")
+    debt_principal: int = _field("amount", repeated=False)
+    debt_epoch: int = _field("count")
+    liquidation_threshold_bps: int = _field("count")
+    synced_at: int = _field("count")
+    block_number: int = _field("count")  # the PXE block the notes are at least as new as
+    version: int = _field("count", repeated=False)
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -79,28 +56,50 @@ class Position:
         return self.collateral_asset == asset or self.debt_asset == asset
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "escrow": self.escrow, "pool": self.pool, "collateralAsset": self.collateral_asset,
-            "collateralToken": self.collateral_token, "collateralAmount": str(self.collateral_amount),
-            "debtAsset": self.debt_asset, "debtToken": self.debt_token, "debtPrincipal": str(self.debt_principal),
-            "debtEpoch": self.debt_epoch, "liquidationThresholdBps": self.liquidation_threshold_bps,
-            "syncedAt": self.synced_at, "blockNumber": self.block_number, "version": self.version,
-        }
+        wire = dict(zip(WIRE_NAMES, _values(self), strict=True))
+        for name in _AMOUNTS_ON_WIRE:
+            wire[name] = str(wire[name])
+        return wire
+
+    def to_row(self) -> dict[str, Any]:
+        """The monitor's `positions` row: amounts as decimal strings, like the wire."""
+        row = dict(zip(FIELD_NAMES, _values(self), strict=True))
+        for name in _AMOUNTS:
+            row[name] = str(row[name])
+        return row
 
     @classmethod
     def from_wire(cls, item: dict[str, Any]) -> Position:
         """KeyError, ValueError or TypeError for a body that does not follow the contract."""
-        return cls(
-            escrow=str(item["escrow"]), pool=shared_text(str(item["pool"])),
-            collateral_asset=shared_text(str(item["collateralAsset"])),
-            collateral_token=shared_text(str(item["collateralToken"])),
-            collateral_amount=int(item["collateralAmount"]),
-            debt_asset=shared_text(str(item["debtAsset"])), debt_token=shared_text(str(item["debtToken"])),
-            debt_principal=int(item["debtPrincipal"]), debt_epoch=shared_int(int(item["debtEpoch"])),
-            liquidation_threshold_bps=shared_int(int(item["liquidationThresholdBps"])),
-            synced_at=shared_int(int(item.get("syncedAt") or 0)),
-            block_number=shared_int(int(item.get("blockNumber") or 0)), version=int(item["version"]),
-        )
+        return cls(*[read(value) for read, value in zip(_READERS, _wire_values(item), strict=True)])
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _reader(kind: Kind, repeated: bool) -> Callable[[Any], Any]:
+    if kind in ("address", "symbol"):
+        return (lambda v: intern_text(str(v))) if repeated else str
+    return (lambda v: intern_int(int(v))) if repeated else int
+
+
+FIELDS = fields(Position)
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+KINDS: dict[str, Kind] = {f.name: f.metadata["kind"] for f in FIELDS}
+WIRE_NAMES: tuple[str, ...] = tuple(_camel(name) for name in FIELD_NAMES)
+_AMOUNTS = tuple(name for name in FIELD_NAMES if KINDS[name] == "amount")
+_AMOUNTS_ON_WIRE = tuple(_camel(name) for name in _AMOUNTS)
+_READERS = tuple(_reader(f.metadata["kind"], f.metadata["repeated"]) for f in FIELDS)
+_values = attrgetter(*FIELD_NAMES)
+_wire_values = itemgetter(*WIRE_NAMES)
+
+_OPENAPI_TYPES: dict[Kind, Any] = {"address": str, "symbol": str, "amount": Amount, "count": int}
+PositionOut: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "PositionOut", __doc__="A position as GET /positions serves it (shared.positions.Position).",
+    **{_camel(f.name): (_OPENAPI_TYPES[f.metadata["kind"]], ...) for f in FIELDS},
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -117,24 +116,6 @@ class RemovedPosition:
 
     def to_wire(self) -> dict[str, Any]:
         return {"escrow": self.escrow, "removed": True, "version": self.version}
-
-
-class PositionOut(BaseModel):
-    """The OpenAPI shape of `Position.to_wire()`; a test keeps the two equal."""
-
-    escrow: str
-    pool: str
-    collateralAsset: str
-    collateralToken: str
-    collateralAmount: Amount
-    debtAsset: str
-    debtToken: str
-    debtPrincipal: Amount
-    debtEpoch: int
-    liquidationThresholdBps: int
-    syncedAt: int
-    blockNumber: int
-    version: int
 
 
 class RemovedOut(BaseModel):

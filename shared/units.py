@@ -1,4 +1,9 @@
-"""Conversions between exact integer units and their decimal-string display form."""
+"""Conversions between exact integer units and their decimal-string display form.
+
+PRICE_DECIMALS is the suite's own price unit: every quote, the mock source and the reference protocol's
+PriceOracle hold prices with 8 decimals. A protocol whose feed keeps other decimals says so in its
+module (nocom-v1: 4), and the price service converts at the feed.
+"""
 
 from __future__ import annotations
 

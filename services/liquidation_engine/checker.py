@@ -20,7 +20,7 @@ from services.liquidation_engine.monitor_client import MonitorUnavailable
 from services.liquidation_engine.oracle_prices import OraclePrices, PricesUnavailable
 from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding, InterestOffsets, in_priority_order, scan
-from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads, sort_out
+from services.liquidation_engine.planning.holds import Cooldowns, InFlight, Rereads, sort_out
 from services.liquidation_engine.position_copy import Pair, PositionCopy
 from services.liquidation_engine.prefetch import Prefetch
 from services.liquidation_engine.receipts import ReceiptFollower

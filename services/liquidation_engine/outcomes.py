@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.planning.budget import SWAPPED_PRICE_CHECK, Plan, Skipped
-from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
+from services.liquidation_engine.planning.holds import Cooldowns, InFlight, Rereads
 from shared.logging import get_logger
 from shared.positions import Position
 
@@ -19,7 +19,7 @@ UNKNOWN_VERSION = 2**62  # "only our own PXE read will do": no monitor version s
 
 
 @dataclass(frozen=True)
-class Unknown:
+class UnresolvedAttempt:
     """An attempt that may or may not have been executed: resolved once the escrow is read again."""
 
     attempt_id: int
@@ -38,7 +38,7 @@ class Outcomes:
         self.cooldowns = cooldowns
         self.rereads = rereads
         self.metrics = metrics
-        self.unknown: dict[str, Unknown] = {}
+        self.unknown: dict[str, UnresolvedAttempt] = {}
 
     async def skipped(self, skipped: list[Skipped]) -> None:
         """Recorded as `skipped`, each escrow cooling down: nothing was sent."""
@@ -101,7 +101,7 @@ class Outcomes:
         finally:
             self.metrics.liquidations.labels("unknown").inc()
             self.rereads.require(plan.escrow, position.version)
-            self.unknown[plan.escrow] = Unknown(attempt_id, plan, position.collateral_amount)
+            self.unknown[plan.escrow] = UnresolvedAttempt(attempt_id, plan, position.collateral_amount)
             log.warning("Liquidation outcome unknown", escrow=plan.escrow, error=error,
                         healthFactor=plan.health_factor)
 

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
+from services.liquidation_engine.planning.holds import Rereads
 from services.liquidation_engine.planning.liquidation_index import LiquidationIndex
-from services.liquidation_engine.planning.rules import Rereads
 from shared.logging import get_logger
 from shared.memory import collect_young, freeze_long_lived, gc_paused
 from shared.positions import Position

@@ -15,7 +15,7 @@ from services.liquidation_engine.attempts import INTERRUPTED_ERROR, AttemptStore
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.models import LiquidationRow
 from services.liquidation_engine.monitor_client import MonitorClient
-from services.liquidation_engine.outcomes import UNKNOWN_VERSION, Outcomes, Unknown
+from services.liquidation_engine.outcomes import UNKNOWN_VERSION, Outcomes, UnresolvedAttempt
 from services.liquidation_engine.planning.budget import Plan
 from services.liquidation_engine.position_copy import PositionCopy
 from services.liquidation_engine.sending import Sent
@@ -96,7 +96,7 @@ class ReceiptFollower:
             known = self.positions.get(row.escrow)
             if row.status == "unknown":
                 self.outcomes.rereads.require(row.escrow, UNKNOWN_VERSION)
-                self.outcomes.unknown[row.escrow] = Unknown(row.id, plan, int(row.collateral_before or 0))
+                self.outcomes.unknown[row.escrow] = UnresolvedAttempt(row.id, plan, int(row.collateral_before or 0))
                 continue
             if not row.tx_hash:
                 # Not cooled down: the re-read it must wait for is what makes a retry safe.

@@ -23,7 +23,7 @@ from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.budget import Plan, Skipped, budget
 from services.liquidation_engine.planning.evaluate import Finding
-from services.liquidation_engine.planning.rules import InFlight
+from services.liquidation_engine.planning.holds import InFlight
 from shared.logging import get_logger
 from shared.pxe.client import Call, PxeClient
 from shared.pxe.errors import PxeError, PxeReverted, PxeUnreachable

@@ -23,8 +23,8 @@ from services.liquidation_engine.models import LiquidationRow
 from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
 from services.liquidation_engine.oracle_prices import OraclePrices
 from services.liquidation_engine.outcomes import Outcomes
+from services.liquidation_engine.planning.holds import Cooldowns, InFlight, Rereads
 from services.liquidation_engine.planning.liquidation_index import LiquidationIndex
-from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
 from services.liquidation_engine.position_copy import PositionCopy
 from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
 from services.liquidation_engine.sending import LiquidationSender

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from services.note_monitor.domain import Escrow
+from services.note_monitor.escrows import Escrow
+from shared.interning import intern_text
 from shared.logging import get_logger
-from shared.positions import shared_text
 from shared.pxe.client import Notes, PoolConfig
 from shared.pxe.errors import PxeError
 
@@ -43,13 +43,13 @@ class EscrowReader:
         return await self.pxe.notes_many([(e.address, e.pool) for e in escrows])
 
     async def discover(self, address: str, has_secret_key: bool, registered_at: int) -> Escrow:
-        pool = shared_text(await self.pxe.escrow_pool(address))
+        pool = intern_text(await self.pxe.escrow_pool(address))
         config = await self.pxe.pool_config(pool)
         return Escrow(
             address=address,
             pool=pool,
-            collateral_token=shared_text(config.collateral_token),
-            debt_token=shared_text(config.debt_token),
+            collateral_token=intern_text(config.collateral_token),
+            debt_token=intern_text(config.debt_token),
             collateral_asset=await self.symbol(config.collateral_token),
             debt_asset=await self.symbol(config.debt_token),
             liquidation_threshold_bps=config.liquidation_threshold,
@@ -59,11 +59,11 @@ class EscrowReader:
 
     async def symbol(self, token: str) -> str:
         if token not in self._symbols:
-            self._symbols[token] = shared_text(await self.pxe.token_symbol(token))
+            self._symbols[token] = intern_text(await self.pxe.token_symbol(token))
         return self._symbols[token]
 
 
-class PxeLink:
+class PxeReachability:
     """Whether the PXE answers; logs `PXE unreachable` / `PXE reachable` once per change of state."""
 
     def __init__(self, on_change: Callable[[bool], None] | None = None) -> None:

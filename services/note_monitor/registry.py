@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from services.note_monitor.domain import Escrow, position_of
+from services.note_monitor.escrows import Escrow, position_of
 from services.note_monitor.positions import PositionIndex
-from services.note_monitor.reader import EscrowReader, PxeLink
+from services.note_monitor.reader import EscrowReader, PxeReachability
 from services.note_monitor.store import PositionStore
 from shared.logging import get_logger
 from shared.positions import RemovedPosition
@@ -63,11 +63,11 @@ def contract_instance(address: str, instance: dict[str, Any] | None) -> dict[str
 
 
 class EscrowRegistry:
-    def __init__(self, store: PositionStore, index: PositionIndex, reader: EscrowReader, link: PxeLink) -> None:
+    def __init__(self, store: PositionStore, index: PositionIndex, reader: EscrowReader, pxe_reachability: PxeReachability) -> None:
         self.store = store
         self.index = index
         self.reader = reader
-        self.link = link
+        self.pxe_reachability = pxe_reachability
         self.escrows: dict[str, Escrow] = {}
         # Every write of escrows, positions and the version goes through this lock.
         self.write_lock = asyncio.Lock()
@@ -113,15 +113,15 @@ class EscrowRegistry:
             block = await self.reader.pxe.block_number()
             notes = await self.reader.read_notes(address, escrow.pool)
         except PxeUnreachable as exc:
-            self.link.mark(False, scrub(str(exc), secret_key))
+            self.pxe_reachability.mark(False, scrub(str(exc), secret_key))
             raise PxeUnavailable("PXE unreachable") from None
         except (PxeReverted, PxeInvalidInput) as exc:
-            self.link.mark(True)
+            self.pxe_reachability.mark(True)
             reason = exc.reason if isinstance(exc, PxeReverted) else str(exc)
             raise EscrowRejected(scrub(reason, secret_key) or "PXE rejected the escrow") from None
         except PxeError as exc:
             raise PxeUnavailable(f"PXE error: {scrub(str(exc), secret_key)}") from None
-        self.link.mark(True)
+        self.pxe_reachability.mark(True)
         return escrow, notes, block
 
     async def remove(self, address: str) -> Escrow:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from services.note_monitor.domain import Escrow
+from services.note_monitor.escrows import Escrow
 from services.note_monitor.membership import Membership
 from services.note_monitor.metrics import MonitorMetrics
 from services.note_monitor.positions import PositionIndex
-from services.note_monitor.reader import EscrowReader, PxeLink, PxeReads
+from services.note_monitor.reader import EscrowReader, PxeReachability, PxeReads
 from services.note_monitor.registry import EscrowRegistry
 from services.note_monitor.settings import NoteMonitorSettings
 from services.note_monitor.store import PositionStore
@@ -33,10 +33,10 @@ class NoteMonitor:
         self.db = Database(settings.database_url)
         self._pxe_probe = CachedProbe(pxe.status)
         self.index = PositionIndex()
-        self.link = PxeLink(on_change=self._pxe_changed)
+        self.pxe_reachability = PxeReachability(on_change=self._pxe_changed)
         self.membership = Membership(self.db, settings.instance_id, settings.member_ttl)
         shared = self.membership.shared
-        self.registry = EscrowRegistry(PositionStore(self.db, shared), self.index, EscrowReader(pxe), self.link)
+        self.registry = EscrowRegistry(PositionStore(self.db, shared), self.index, EscrowReader(pxe), self.pxe_reachability)
         self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics, settings.sync_batch_size,
                                  assign=self._assigned if shared else None)
         self.periodic = Periodic("note-sync", settings.sync_interval, self._sync)
@@ -170,7 +170,7 @@ class NoteMonitor:
         sync_stuck = running_for > 2 * self.settings.sync_interval
         if not database_ok:
             status = "unhealthy"
-        elif not pxe_live or self.link.up is False or sync_stuck or (last is not None and last.failures > 0):
+        elif not pxe_live or self.pxe_reachability.up is False or sync_stuck or (last is not None and last.failures > 0):
             status = "degraded"
         else:
             status = "healthy"
@@ -179,7 +179,7 @@ class NoteMonitor:
             "service": self.settings.service_name,
             "totalEscrows": len(self.registry.escrows),
             "totalPositions": len(self.index),
-            "pxeConnected": pxe_live and self.link.up is not False,
+            "pxeConnected": pxe_live and self.pxe_reachability.up is not False,
             "lastSyncAt": last.finished_at if last else None,
             "lastSyncDurationMs": last.duration_ms if last else None,
             "instanceId": self.membership.instance_id,

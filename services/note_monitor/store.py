@@ -23,10 +23,11 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.note_monitor import models
-from services.note_monitor.domain import Escrow
+from services.note_monitor.escrows import Escrow
 from shared.db import Database
+from shared.interning import int_pool
 from shared.migrations import upgrade
-from shared.positions import Position, RemovedPosition, shared_ints
+from shared.positions import Position, RemovedPosition
 
 CHUNK = 500  # keeps IN lists far below every database's bound-parameter limit
 LOAD_PARTITION = 10_000  # rows fetched at a time at start
@@ -49,30 +50,18 @@ def _escrow_row(e: Escrow) -> dict[str, Any]:
     }
 
 
-def _position_row(p: Position) -> dict[str, Any]:
-    return {
-        "escrow": p.escrow, "pool": p.pool, "collateral_asset": p.collateral_asset,
-        "collateral_token": p.collateral_token, "collateral_amount": str(p.collateral_amount),
-        "debt_asset": p.debt_asset, "debt_token": p.debt_token, "debt_principal": str(p.debt_principal),
-        "debt_epoch": p.debt_epoch, "liquidation_threshold_bps": p.liquidation_threshold_bps,
-        "synced_at": p.synced_at, "block_number": p.block_number, "version": p.version,
-    }
-
-
 def _registered(rows: Sequence[Any], escrows: list[Escrow], positions: list[Position]) -> None:
     """Rows of escrows joined to their positions: the escrow's columns in its record's field order,
     then the position's own; the values many rows repeat are held once."""
-    text, ints = sys.intern, shared_ints()
+    text, ints = sys.intern, int_pool()
     for address, pool, c_token, d_token, c_asset, d_asset, bps, has_key, registered_at, *notes in rows:
         escrow = Escrow(address, text(pool), text(c_token), text(d_token), text(c_asset), text(d_asset),
                         ints.setdefault(bps, bps), bool(has_key), ints.setdefault(registered_at, registered_at))
         escrows.append(escrow)
         c_amount, d_principal, epoch, synced, block, version = notes
         if version is not None:
-            positions.append(Position(address, escrow.pool, escrow.collateral_asset, escrow.collateral_token,
-                                      int(c_amount), escrow.debt_asset, escrow.debt_token, int(d_principal),
-                                      ints.setdefault(epoch, epoch), escrow.liquidation_threshold_bps,
-                                      ints.setdefault(synced, synced), ints.setdefault(block, block), version))
+            positions.append(escrow.position(int(c_amount), int(d_principal), ints.setdefault(epoch, epoch),
+                                             ints.setdefault(synced, synced), ints.setdefault(block, block), version))
 
 
 async def _partitions(s: AsyncSession, query: Any) -> AsyncIterator[Sequence[Any]]:
@@ -220,7 +209,7 @@ class PositionStore:
             keys = [p.escrow for p in chunk]
             await s.execute(delete(models.positions).where(models.positions.c.escrow.in_(keys)))
             await s.execute(delete(models.position_removals).where(models.position_removals.c.escrow.in_(keys)))
-            await s.execute(insert(models.positions), [_position_row(p) for p in chunk])
+            await s.execute(insert(models.positions), [p.to_row() for p in chunk])
 
     async def _raise_version(self, s: AsyncSession, version: int) -> None:
         if self.shared:

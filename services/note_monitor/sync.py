@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from services.note_monitor.domain import Escrow, position_of, unchanged
+from services.note_monitor.escrows import Escrow, position_of, unchanged
 from services.note_monitor.metrics import MonitorMetrics
 from services.note_monitor.registry import EscrowRegistry
 from shared.logging import get_logger
@@ -54,12 +54,12 @@ class NoteSyncer:
         try:
             block = await self.registry.reader.pxe.block_number()
         except PxeUnreachable as exc:
-            self.registry.link.mark(False, str(exc))
+            self.registry.pxe_reachability.mark(False, str(exc))
         except PxeError as exc:  # it answered, but not with a block number: nothing can be stamped
-            self.registry.link.mark(True)
+            self.registry.pxe_reachability.mark(True)
             log.error("PXE block number read failed", error=str(exc)[:300])
         else:
-            self.registry.link.mark(True)
+            self.registry.pxe_reachability.mark(True)
             synced_at = int(time.time())
             notes, failures = await self._read_all(escrows)
             try:
@@ -90,7 +90,7 @@ class NoteSyncer:
                     # Stop early rather than retry thousands of escrows against a PXE that is gone.
                     if not pxe_down and not await self.registry.reader.pxe.status():
                         pxe_down = True
-                        self.registry.link.mark(False, str(exc))
+                        self.registry.pxe_reachability.mark(False, str(exc))
                     continue
                 for escrow, result in zip(batch, results, strict=True):
                     if isinstance(result, Notes):

@@ -39,7 +39,8 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from services.price_service.sources.base import Quote, format_price_units
+from services.price_service.sources.base import Quote
+from shared.units import format_price
 
 CONSENSUS_SOURCE = "consensus"
 SPREAD_DECIMALS = 4
@@ -77,7 +78,7 @@ class Agreed:
     def as_dict(self) -> dict[str, Any]:
         return {
             "symbol": self.symbol,
-            "price": format_price_units(self.price),
+            "price": format_price(self.price),
             "observedAt": self.observed_at,
             "sources": list(self.used),
             "ignored": {source: str(why) for source, why in self.ignored.items()},
@@ -273,4 +274,4 @@ def _spread_pct(quotes: Sequence[_Fresh]) -> str:
 
 
 def _prices(quotes: Iterable[_Fresh]) -> dict[str, str]:
-    return {q.source: format_price_units(q.price) for q in sorted(quotes, key=lambda q: q.source)}
+    return {q.source: format_price(q.price) for q in sorted(quotes, key=lambda q: q.source)}

@@ -31,7 +31,7 @@ from shared.units import format_units
 log = get_logger()
 
 
-def pct(value: Fraction | None) -> str | None:
+def format_percent(value: Fraction | None) -> str | None:
     return None if value is None else f"{Decimal(value.numerator) / Decimal(value.denominator):.4f}"
 
 
@@ -50,7 +50,7 @@ class KeeperStatus:
 
 
 @dataclass
-class Push:
+class PushInFlight:
     task: asyncio.Task[None]
     started_at: float  # monotonic
     assets: list[str]
@@ -70,7 +70,7 @@ class PriceKeeper:
         self.onchain: dict[str, OnChainPrice] = {}  # in the feed's decimals
         self.guard = JumpGuard(settings.max_price_jump, feed.decimals)
         self.status = KeeperStatus(started_at=int(clock()))
-        self.push: Push | None = None
+        self.push: PushInFlight | None = None
         # Due while a push is in flight: its replacement carries them, or the push that follows it.
         self._newest: dict[str, tuple[FeedPrice, Decision]] = {}
         # Asked before each push (the leader's lease renewed): False, and nothing is sent.
@@ -178,11 +178,11 @@ class PriceKeeper:
             self._metrics.deviation.labels(symbol).set(float(decision.change_pct))
         if not decision.due:
             self.guard.forget(symbol)
-            log.info("Price change not significant", asset=symbol, changePct=pct(decision.change_pct),
+            log.info("Price change not significant", asset=symbol, changePct=format_percent(decision.change_pct),
                      secondsSinceUpdate=decision.seconds_since_update)
         elif decision.reason == "deviation":
             log.info("Price change", asset=symbol, previousPrice=self._show(onchain), newPrice=self._show(price),
-                     changePct=pct(decision.change_pct))
+                     changePct=format_percent(decision.change_pct))
 
     def _hand_over(self, due: dict[str, tuple[FeedPrice, Decision]]) -> None:
         if self.push is not None and not self.push.task.done():
@@ -190,7 +190,7 @@ class PriceKeeper:
             return
         assets = sorted(due)
         task = asyncio.create_task(self._push(due), name="price-push")
-        self.push = Push(task, time.monotonic(), assets)
+        self.push = PushInFlight(task, time.monotonic(), assets)
 
     async def _latest(self) -> dict[str, FeedPrice]:
         return {s: price for s, (price, _) in self._newest.items()}
@@ -217,7 +217,7 @@ class PriceKeeper:
             self._metrics.cancellations.inc(outcome.cancelled)
             self._settle(outcome, due, previous)
         if leftover:  # found due while this push was out and not carried by it: their own push now
-            self.push = Push(asyncio.create_task(self._push(leftover), name="price-push"), time.monotonic(), sorted(leftover))
+            self.push = PushInFlight(asyncio.create_task(self._push(leftover), name="price-push"), time.monotonic(), sorted(leftover))
 
     def _settle(self, outcome: PushOutcome, due: dict[str, tuple[FeedPrice, Decision]],
                 previous: dict[str, OnChainPrice | None]) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from shared import units
 from shared.protocols.common import HF_CONTEXT, Liquidation, ReadShapes
 
 NAME = "reference"
 PRICE_FEED = "evm-oracle"  # the PriceOracle contract on RPC_URL (SPEC section 5)
-PRICE_DECIMALS = 8
+PRICE_DECIMALS = units.PRICE_DECIMALS
 ANCHOR_LAG = 0  # the dev PXE and our model use the moment of execution
 THRESHOLD_BASE = 10_000  # basis points
 EPOCH_LENGTH = 900

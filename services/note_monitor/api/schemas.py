@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.note_monitor.domain import Escrow
+from services.note_monitor.escrows import Escrow
 from shared.positions import PositionOut, RemovedOut
 from shared.types import Address, FieldSecret
 

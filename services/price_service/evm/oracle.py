@@ -22,6 +22,7 @@ from services.price_service.evm.errors import TxFailed
 from services.price_service.evm.tx import Rebuild
 from shared.feeds.evm_oracle import OracleReader, asset_key, symbol_from_key
 from shared.feeds.onchain_price import OnChainPrice, PricesUnavailable
+from shared.units import PRICE_DECIMALS
 
 __all__ = [
     "ARTIFACT_PATH",
@@ -34,7 +35,6 @@ __all__ = [
     "load_artifact",
 ]
 
-PRICE_DECIMALS = 8
 ARTIFACT_PATH = Path(__file__).resolve().parents[3] / "contracts" / "build" / "PriceOracle.json"
 
 _SET_PRICES = function_signature_to_4byte_selector("setPrices(bytes32[],uint256[],uint64[])")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from services.price_service.sources.base import PriceFetchError, PriceSource, Quote, format_price_units, to_price_units
+from services.price_service.sources.base import PriceFetchError, PriceSource, Quote, to_price_units
 from services.price_service.sources.cmc import DEFAULT_BASE_URL, CoinMarketCapSource
 from services.price_service.sources.coinbase import CoinbaseSource
 from services.price_service.sources.coingecko import CoinGeckoSource
@@ -31,7 +31,6 @@ __all__ = [
     "PriceSource",
     "Quote",
     "fetch_all",
-    "format_price_units",
     "make_sources",
     "to_price_units",
 ]

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Protocol
 
-PRICE_DECIMALS = 8
+from shared.units import PRICE_DECIMALS
+
 _PRICE_STEP = Decimal(1).scaleb(-PRICE_DECIMALS)
 _MAX_PRICE_UNITS = 2**256 - 1  # the oracle stores uint256
 # Wide enough that quantizing any sane price to 8 decimals never loses a digit.
@@ -93,8 +94,3 @@ def to_price_units(value: Decimal | str | int) -> int:
     if units > _MAX_PRICE_UNITS:
         raise ValueError("price is out of range")
     return units
-
-
-def format_price_units(units: int) -> str:
-    """The inverse for display: 9712345678912 -> '97123.45678912' (no float involved)."""
-    return format(Decimal(units).scaleb(-PRICE_DECIMALS, context=_EXACT).normalize(context=_EXACT), "f")

@@ -15,7 +15,7 @@ from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding
-from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
+from services.liquidation_engine.planning.holds import Cooldowns, InFlight, Rereads
 from shared.positions import Position
 from shared.protocols import reference
 from shared.pxe.client import Call, Notes, TxReceipt

@@ -12,7 +12,7 @@ from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.oracle_prices import OraclePrices
 from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding
-from services.liquidation_engine.planning.rules import Cooldowns, InFlight, Rereads
+from services.liquidation_engine.planning.holds import Cooldowns, InFlight, Rereads
 from services.liquidation_engine.position_copy import PositionCopy
 from shared.feeds.onchain_price import OnChainPrice
 from shared.positions import Position

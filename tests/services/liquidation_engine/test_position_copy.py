@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.liquidation_engine.planning.rules import Rereads
+from services.liquidation_engine.planning.holds import Rereads
 from services.liquidation_engine.position_copy import PositionCopy
 from services.note_monitor.positions import PositionIndex
 from shared.positions import Position, RemovedPosition

@@ -110,7 +110,7 @@ class TimeoutErrorReceipt(PxeUnreachable):
 
 async def test_a_price_mismatch_is_retried_at_once_a_few_times_then_cools_down(tmp_path: Any) -> None:
     from services.liquidation_engine.outcomes import Outcomes
-    from services.liquidation_engine.planning.rules import QUICK_RETRIES
+    from services.liquidation_engine.planning.holds import QUICK_RETRIES
 
     pxe = FakePxe()
     follower, p, _, requests, _ = await follower_for(tmp_path, pxe)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.note_monitor.positions import PositionIndex
-from services.note_monitor.reader import EscrowReader, PxeLink
+from services.note_monitor.reader import EscrowReader, PxeReachability
 from services.note_monitor.registry import EscrowRegistry
 from services.note_monitor.store import PositionStore
 from shared.pxe.client import Notes, PoolConfig
@@ -102,4 +102,4 @@ class FakePxe:
 async def registry_for(tmp_path: Any, pxe: FakePxe) -> EscrowRegistry:
     store = PositionStore(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/monitor.db"))
     await store.init()
-    return EscrowRegistry(store, PositionIndex(), EscrowReader(pxe), PxeLink())  # type: ignore[arg-type]
+    return EscrowRegistry(store, PositionIndex(), EscrowReader(pxe), PxeReachability())  # type: ignore[arg-type]

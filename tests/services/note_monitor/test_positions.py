@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.note_monitor.domain import Escrow, position_of
+from services.note_monitor.escrows import Escrow, position_of
 from services.note_monitor.positions import PositionIndex
 from services.note_monitor.store import PositionStore
 from shared.db import Database

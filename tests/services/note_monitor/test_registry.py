@@ -49,7 +49,7 @@ async def test_the_pxes_refusal_and_an_outage_are_told_apart(tmp_path: Any) -> N
     pxe.down = True
     with pytest.raises(PxeUnavailable):
         await registry.register(escrow(3), None, None)
-    assert registry.link.up is False and registry.escrows == {}
+    assert registry.pxe_reachability.up is False and registry.escrows == {}
 
 
 async def test_an_instance_must_belong_to_the_address(tmp_path: Any) -> None:

@@ -57,7 +57,7 @@ async def test_a_pxe_outage_ends_the_sync_early_and_says_so(tmp_path: Any) -> No
     pxe.down = True
     report = await syncer.run()
     assert report.failures == 4 and report.changed == 0
-    assert registry.link.up is False
+    assert registry.pxe_reachability.up is False
     pxe.down = False
     report = await syncer.run()
-    assert report.failures == 0 and registry.link.up is True
+    assert report.failures == 0 and registry.pxe_reachability.up is True

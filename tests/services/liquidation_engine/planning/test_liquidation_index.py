@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.liquidation_engine.planning.evaluate import InterestOffsets, scan
+from services.liquidation_engine.planning.holds import Rereads
 from services.liquidation_engine.planning.liquidation_index import HORIZON_EPOCHS, LiquidationIndex
-from services.liquidation_engine.planning.rules import Rereads
 from services.liquidation_engine.position_copy import PositionCopy
 from shared.positions import Position
 from shared.protocols import nocom_v1, reference

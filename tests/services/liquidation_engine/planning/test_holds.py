@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.liquidation_engine.planning.rules import Cooldowns, Rereads
+from services.liquidation_engine.planning.holds import Cooldowns, Rereads
 
 
 def test_cooldown_grows_exponentially_up_to_the_maximum_and_clears_on_success() -> None:

@@ -1,4 +1,4 @@
-"""The rules that hold an escrow back from a liquidation: one attempt at a time (InFlight), a
+"""What holds an escrow back from a liquidation: one attempt at a time (InFlight), a
 cooldown after a failure (Cooldowns), and a fresh read after a change (Rereads)."""
 
 from __future__ import annotations
