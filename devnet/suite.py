@@ -24,7 +24,11 @@ import httpx
 from devnet.chain.local import LocalChain, free_port, start_local_chain
 from devnet.pxe.admin import Admin
 from devnet.pxe.modes import NOCOM_V1
+from services.liquidation_engine.settings import LiquidationEngineSettings
+from services.note_monitor.settings import NoteMonitorSettings
 from services.price_service.evm.oracle import deploy_data
+from services.price_service.settings import PriceServiceSettings
+from shared.settings import environment_names
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = {
@@ -40,7 +44,8 @@ LIQUIDATOR_FUNDS = 10_000_000 * 10**18
 # contract's swapped price check speaking, never the liquidator's empty balance.
 LIQUIDATOR_ETH = 1_000 * 10**18
 # Settings the runner sets itself: a developer's shell must not leak them into the services.
-OWN_SETTINGS = ("LIQUIDATION_", "DATABASE_", "ORACLE_", "PROTOCOL", "PRICE_FEED_", "ASSET_TOKENS")
+# What the services read: never inherited from the caller's environment, always set by the suite or defaulted.
+OWN_SETTINGS = environment_names(PriceServiceSettings, NoteMonitorSettings, LiquidationEngineSettings)
 
 
 @dataclass
@@ -139,13 +144,15 @@ class LocalSuite:
     def env_for(self, name: str) -> dict[str, str]:
         assert self.chain is not None
         c = self.config
-        env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
+        env = {k: v for k, v in os.environ.items() if k not in OWN_SETTINGS}
         env.update({
             "ENVIRONMENT": "development", "LOG_FORMAT": c.log_format, "LOG_LEVEL": "info", "HOST": "127.0.0.1",
             "LIQUIDATION_API_KEY": c.api_key,
             "DATABASE_URL": f"sqlite+aiosqlite:///{c.state_dir / (name + '.db')}",
             "PRICE_SERVICE_PORT": str(c.ports["price-service"]), "NOTE_MONITOR_PORT": str(c.ports["note-monitor"]),
             "LIQUIDATION_ENGINE_PORT": str(c.ports["liquidation-engine"]),
+            "PRICE_SERVICE_URL": self.url("price-service"), "NOTE_MONITOR_URL": self.url("note-monitor"),
+            "LIQUIDATION_ENGINE_URL": self.url("liquidation-engine"),
             "RPC_URL": self.chain.url, "ORACLE_ADDRESS": self.oracle_address, "ORACLE_UPDATER_PRIVATE_KEY": self.chain.keys[1],
             "PXE_URL": self.url("pxe"), "CMC_API_KEY": "mock", "MOCK_SEED": str(c.seed),
             "MOCK_CRASH_PROBABILITY": str(c.crash_probability), "MOCK_CRASH_BPS": str(c.crash_bps),

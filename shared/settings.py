@@ -1,7 +1,9 @@
-"""One typed settings base for every service (SPEC section 2).
+"""Settings, composed from groups each declared once (README.md, Configuration).
 
-A missing or invalid setting stops the service with one line naming the setting;
-secret values never appear in that line or in any log.
+Every service reads `ServiceSettings` (its environment, protocol, logging, API keys, database); a
+service that talks to a PXE adds `PxeSettings`, one that reads a price feed adds `FeedSettings`, and
+each declares its own settings besides. A missing or invalid setting stops the service with one line
+naming the setting; secret values never appear in that line or in any log.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.feeds.kinds import FeedKind
 from shared.logging import register_secret
-from shared.protocols import ProtocolName
+from shared.protocols import ProtocolName, rules_for
 
 MIN_API_KEY_LENGTH = 32
 PLACEHOLDER_MARKERS = ("change", "placeholder", "example", "your", "replace", "xxxx", "secret-key-here")
@@ -48,32 +51,13 @@ def looks_like_placeholder(key: str) -> bool:
     return any(marker in lowered for marker in PLACEHOLDER_MARKERS) or len(set(key)) < 8
 
 
-class ServiceSettings(BaseSettings):
-    """Settings every service reads. Subclasses add their own fields."""
+class SettingsGroup(BaseSettings):
+    """The root of every group: how settings are read, and what each group may assume of the others."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
-    service_name: ClassVar[str] = "service"
-    database_name: ClassVar[str] = "service"
-
     environment: Literal["production", "development"] = "production"
     protocol: ProtocolName = "reference"
-    liquidation_api_key: SecretStr | None = None
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "console"] = "json"
-    database_url: str = ""
-    host: str = "127.0.0.1"
-    price_service_port: int = Field(3000, ge=1, le=65535)
-    note_monitor_port: int = Field(3001, ge=1, le=65535)
-    liquidation_engine_port: int = Field(3002, ge=1, le=65535)
-    price_service_url: str = ""
-    note_monitor_url: str = ""
-    liquidation_engine_url: str = ""
-    max_body_bytes: int = Field(64 * 1024, ge=1024)
-    # Names this replica in the shared database's leases and in /health; unique per running process.
-    instance_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
-
-    _api_key_generated: bool = PrivateAttr(default=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -85,37 +69,28 @@ class ServiceSettings(BaseSettings):
                         data[key] = data[key].strip().lower()
         return data
 
-    @model_validator(mode="after")
-    def _derive(self) -> "ServiceSettings":
-        if not self.database_url:
-            self.database_url = f"sqlite+aiosqlite:///./data/{self.database_name}.db"
-        if not self.instance_id:
-            self.instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}"
-        for name, port in (
-            ("price_service", self.price_service_port),
-            ("note_monitor", self.note_monitor_port),
-            ("liquidation_engine", self.liquidation_engine_port),
-        ):
-            url = getattr(self, f"{name}_url")
-            setattr(self, f"{name}_url", (url or f"http://127.0.0.1:{port}").rstrip("/"))
-        self._check_api_key()
-        return self
 
-    def _check_api_key(self) -> None:
-        raw = self.liquidation_api_key.get_secret_value() if self.liquidation_api_key else ""
-        keys = split_keys(raw)
+class ApiKeySettings(SettingsGroup):
+    """LIQUIDATION_API_KEY: what every service checks on requests and sends to the others."""
+
+    liquidation_api_key: SecretStr | None = None
+    _api_key_generated: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="after")
+    def _check_api_key(self) -> ApiKeySettings:
+        keys = split_keys(self.liquidation_api_key.get_secret_value() if self.liquidation_api_key else "")
         if not keys:
             if self.environment != "development":
                 raise ValueError("LIQUIDATION_API_KEY is required in production")
-            generated = secrets.token_urlsafe(48)
-            self.liquidation_api_key = SecretStr(generated)
+            self.liquidation_api_key = SecretStr(secrets.token_urlsafe(48))
             self._api_key_generated = True
-            return
+            return self
         for key in keys:
             if len(key) < MIN_API_KEY_LENGTH:
                 raise ValueError(f"LIQUIDATION_API_KEY: every key must be at least {MIN_API_KEY_LENGTH} characters")
             if looks_like_placeholder(key):
                 raise ValueError("LIQUIDATION_API_KEY: a placeholder key is not accepted; generate one with scripts/generate_api_key.py")
+        return self
 
     @property
     def api_key_generated(self) -> bool:
@@ -126,9 +101,70 @@ class ServiceSettings(BaseSettings):
         """All accepted keys; the first is the one this service sends."""
         return split_keys(self.liquidation_api_key.get_secret_value()) if self.liquidation_api_key else []
 
+
+class DatabaseSettings(SettingsGroup):
+    """Where the service keeps what must survive a restart, and its name among replicas sharing it."""
+
+    database_name: ClassVar[str] = "service"
+    database_url: str = ""
+    # Names this replica in the shared database's leases and in /health; unique per running process.
+    instance_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")
+
+    @model_validator(mode="after")
+    def _database_defaults(self) -> DatabaseSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///./data/{self.database_name}.db"
+        if not self.instance_id:
+            self.instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}"
+        return self
+
+
+class PxeSettings(SettingsGroup):
+    """The PXE JSON-RPC (docs/pxe-jsonrpc.md): a gateway on a real network, or the development PXE."""
+
+    pxe_url: str = "http://127.0.0.1:8080"
+
+
+class FeedSettings(SettingsGroup):
+    """The protocol's price feed: the EVM PriceOracle on RPC_URL, or nocom-v1's Aztec feed (through the PXE)."""
+
+    rpc_url: str = "http://127.0.0.1:8545"
+    oracle_address: str = ""
+    price_feed_address: str = ""
+    price_heartbeat: float = Field(1800, gt=0)
+
+    @model_validator(mode="after")
+    def _feed_address(self) -> FeedSettings:
+        kind = self.feed_kind
+        address = getattr(self, kind.address_setting)
+        if not address and self.environment == "production":
+            raise ValueError(f"{kind.address_setting.upper()} is required in production with PROTOCOL={self.protocol}")
+        if address:
+            check_hex(kind.address_setting.upper(), address, kind.address_digits, exact=kind.exact_digits)
+        return self
+
+    @property
+    def feed_kind(self) -> FeedKind:
+        return rules_for(self.protocol).PRICE_FEED
+
+    @property
+    def feed_address(self) -> str:
+        return str(getattr(self, self.feed_kind.address_setting))
+
+
+class ServiceSettings(ApiKeySettings, DatabaseSettings):
+    """What every service reads. Each service adds its port (`port`) and its own settings."""
+
+    service_name: ClassVar[str] = "service"
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    host: str = "127.0.0.1"
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+
     @property
     def port(self) -> int:
-        return getattr(self, f"{self.service_name.replace('-', '_')}_port")
+        raise NotImplementedError(f"{type(self).__name__} declares its own port setting")
 
     def masked(self) -> dict[str, Any]:
         """Settings for the `Service started` log event, secrets replaced by ***."""
@@ -140,6 +176,11 @@ class ServiceSettings(BaseSettings):
                 value = str(value)
             out[name] = value
         return out
+
+
+def environment_names(*classes: type[BaseSettings]) -> set[str]:
+    """The environment variables these settings classes read."""
+    return {name.upper() for cls in classes for name in cls.model_fields}
 
 
 def describe_error(exc: ValidationError) -> str:

@@ -67,7 +67,8 @@ class LiquidationEngine:
         self.cooldowns = Cooldowns(settings.cooldown_base, settings.cooldown_max)
         self.positions = PositionCopy(self.monitor, self.pxe, self.rereads, settings.monitor_page_size,
                                       LiquidationIndex(self.rules))
-        self.feed_times = FeedTimes(settings.price_service_url) if self.rules.PRICE_FEED == "aztec-feed" else None
+        # A feed that keeps no time (nocom-v1): each price's age is what the price service that set it says.
+        self.feed_times = None if self.rules.PRICE_FEED.keeps_time else FeedTimes(settings.price_service_url)
         self.prices = OraclePrices(price_reader or self._price_reader(), settings.stale_after, clock)
         self.checks = Periodic("liquidation-check", settings.sweep_interval, self._check)
         self.requests = CheckRequests(wake=self.checks.trigger)
@@ -97,8 +98,8 @@ class LiquidationEngine:
     def _price_reader(self) -> PriceReader:
         """Where the protocol keeps its prices: the EVM PriceOracle, or the Aztec feed read through the PXE."""
         if self.feed_times is not None:
-            return FeedReader(self.pxe, self.settings.price_feed_address, self.positions.token_of, self.feed_times)
-        return OracleReader(self.settings.rpc_url, self.settings.oracle_address)
+            return FeedReader(self.pxe, self.settings.feed_address, self.positions.token_of, self.feed_times)
+        return OracleReader(self.settings.rpc_url, self.settings.feed_address)
 
     # --- lifecycle ---------------------------------------------------------------------------
 

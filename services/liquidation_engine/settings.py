@@ -1,4 +1,4 @@
-"""liquidation-engine settings (SPEC section 2)."""
+"""liquidation-engine settings (README.md, Configuration): the common groups, its PXE and feed, its own."""
 
 from __future__ import annotations
 
@@ -6,26 +6,23 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
-from shared.protocols import rules_for
 from shared.pxe.fields import to_field
-from shared.settings import ServiceSettings, check_hex
+from shared.settings import FeedSettings, PxeSettings, ServiceSettings
 
 # A fixed development-only liquidator secret, so the local run's demo can fund one known account.
 DEV_LIQUIDATOR_KEY = "0x0dea1e5c0de0f11901da70c0ffee0000000000000000000000000000000000a1"
 
 
-class LiquidationEngineSettings(ServiceSettings):
+class LiquidationEngineSettings(ServiceSettings, PxeSettings, FeedSettings):
     service_name: ClassVar[str] = "liquidation-engine"
     database_name: ClassVar[str] = "liquidation-engine"
 
-    pxe_url: str = "http://127.0.0.1:8080"
-    rpc_url: str = "http://127.0.0.1:8545"
-    oracle_address: str = ""
-    price_feed_address: str = ""
+    liquidation_engine_port: int = Field(3002, ge=1, le=65535)
+    note_monitor_url: str = "http://127.0.0.1:3001"  # positions are read here
+    price_service_url: str = "http://127.0.0.1:3000"  # when the feed keeps no time: who set each price, and when
     liquidator_private_key: SecretStr = SecretStr("")
     sweep_interval: float = Field(60, gt=0)
     dry_run: bool = False
-    price_heartbeat: float = Field(1800, gt=0)
     receipt_timeout: float = Field(120, gt=0)
     receipt_poll_interval: float = Field(0.5, gt=0)
     cooldown_base: float = Field(30, gt=0)
@@ -42,14 +39,8 @@ class LiquidationEngineSettings(ServiceSettings):
         if self.environment == "development":
             if not self.liquidator_private_key.get_secret_value():
                 self.liquidator_private_key = SecretStr(DEV_LIQUIDATOR_KEY)
-        else:
-            self._require_price_source()
-            if not self.liquidator_private_key.get_secret_value():
-                raise ValueError("LIQUIDATOR_PRIVATE_KEY is required in production")
-        if self.oracle_address:
-            check_hex("ORACLE_ADDRESS", self.oracle_address, 40)
-        if self.price_feed_address:
-            check_hex("PRICE_FEED_ADDRESS", self.price_feed_address, 64, exact=False)
+        elif not self.liquidator_private_key.get_secret_value():
+            raise ValueError("LIQUIDATOR_PRIVATE_KEY is required in production")
         try:
             to_field(self.liquidator_private_key.get_secret_value())
         except ValueError:
@@ -57,13 +48,9 @@ class LiquidationEngineSettings(ServiceSettings):
             raise ValueError("LIQUIDATOR_PRIVATE_KEY must be a field element: 0x and up to 64 hex digits, below 2**254") from None
         return self
 
-    def _require_price_source(self) -> None:
-        """The protocol's prices live in an EVM PriceOracle or in an Aztec price feed: its address is required."""
-        if rules_for(self.protocol).PRICE_FEED == "aztec-feed":
-            if not self.price_feed_address:
-                raise ValueError(f"PRICE_FEED_ADDRESS is required in production with PROTOCOL={self.protocol}")
-        elif not self.oracle_address:
-            raise ValueError("ORACLE_ADDRESS is required in production")
+    @property
+    def port(self) -> int:
+        return self.liquidation_engine_port
 
     @property
     def stale_after(self) -> float:

@@ -1,4 +1,4 @@
-"""note-monitor settings (SPEC section 2)."""
+"""note-monitor settings (README.md, Configuration): the common groups, its PXE, its sync."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from shared.settings import ServiceSettings
+from shared.settings import PxeSettings, ServiceSettings
 
 
-class NoteMonitorSettings(ServiceSettings):
+class NoteMonitorSettings(ServiceSettings, PxeSettings):
     service_name: ClassVar[str] = "note-monitor"
     database_name: ClassVar[str] = "note-monitor"
 
-    pxe_url: str = "http://127.0.0.1:8080"
+    note_monitor_port: int = Field(3001, ge=1, le=65535)
     sync_interval: float = Field(60, gt=0)
     sync_concurrency: int = Field(16, ge=1, le=256)  # JSON-RPC batches in flight at once
     sync_batch_size: int = Field(100, ge=1, le=1000)  # escrows per batch
@@ -24,6 +24,10 @@ class NoteMonitorSettings(ServiceSettings):
     @classmethod
     def _empty_is_default(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def port(self) -> int:
+        return self.note_monitor_port
 
     @property
     def member_ttl(self) -> float:

@@ -26,6 +26,7 @@ from services.price_service.quotes import ConsensusRule, QuoteBook
 from services.price_service.settings import PriceServiceSettings
 from services.price_service.sources import PriceSource, Quote, make_sources
 from shared.db import Database
+from shared.feeds.kinds import AZTEC_FEED, EVM_ORACLE
 from shared.feeds.onchain_price import OnChainPrice
 from shared.health import CachedProbe
 from shared.logging import get_logger
@@ -75,13 +76,19 @@ class PriceService:
 
     def _make_feed(self) -> PriceFeed:
         """The feed the protocol reads (its module's PRICE_FEED): the EVM PriceOracle or the Aztec feed."""
+        writers = {EVM_ORACLE: self._evm_oracle_feed, AZTEC_FEED: self._aztec_feed}
+        return writers[self.rules.PRICE_FEED]()
+
+    def _aztec_feed(self) -> PriceFeed:
         s, rules = self.settings, self.rules
-        if rules.PRICE_FEED == "aztec-feed":
-            pxe = PxeClient(s.pxe_url, reads=rules.READS, send_timeout=PXE_SEND_TIMEOUT)
-            records = FeedRecords(self.db)
-            return AztecPriceFeed(pxe, AztecFeedConfig(s.price_feed_address, s.price_feed_admin_secret_key.get_secret_value(),
-                                                       s.asset_token_map, rules.PRICE_DECIMALS, _max_assets(rules)),
-                                  records.load, records.save)
+        pxe = PxeClient(s.pxe_url, reads=rules.READS, send_timeout=PXE_SEND_TIMEOUT)
+        records = FeedRecords(self.db)
+        return AztecPriceFeed(pxe, AztecFeedConfig(s.price_feed_address, s.price_feed_admin_secret_key.get_secret_value(),
+                                                   s.asset_token_map, rules.PRICE_DECIMALS, _max_assets(rules)),
+                              records.load, records.save)
+
+    def _evm_oracle_feed(self) -> PriceFeed:
+        s = self.settings
         config = EvmFeedConfig(s.rpc_url, s.oracle_address, s.oracle_updater_private_key.get_secret_value(),
                                s.tx_replace_after, s.max_fee_per_gas_gwei, s.rpc_max_lag_blocks,
                                development=s.environment == "development")

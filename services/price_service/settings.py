@@ -1,4 +1,4 @@
-"""Price-service settings (SPEC section 2)."""
+"""Price-service settings (README.md, Configuration): the common groups, its PXE and feed, its sources."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from services.price_service.sources.wire import parse_symbol_map
-from shared.protocols import rules_for
+from shared.feeds.kinds import AZTEC_FEED, EVM_ORACLE
 from shared.pxe.fields import normalize_address, to_field
-from shared.settings import ServiceSettings, check_hex, looks_like_placeholder
+from shared.settings import FeedSettings, PxeSettings, ServiceSettings, check_hex, looks_like_placeholder
 
 # anvil's second well-known development key: only ever a default in development.
 DEV_UPDATER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
@@ -31,19 +31,19 @@ SYMBOL_MAPS: dict[str, tuple[str, str, Any]] = {
 }
 
 
-class PriceServiceSettings(ServiceSettings):
+class PriceServiceSettings(ServiceSettings, PxeSettings, FeedSettings):
     service_name: ClassVar[str] = "price-service"
     database_name: ClassVar[str] = "price-service"
 
+    price_service_port: int = Field(3000, ge=1, le=65535)
+    # Every engine replica is notified (comma-separated).
+    liquidation_engine_url: str = "http://127.0.0.1:3002"
     cmc_api_key: SecretStr = SecretStr("")
     cmc_base_url: str = "https://pro-api.coinmarketcap.com"
     price_poll_interval: float = Field(60, gt=0)
     price_change_threshold: Decimal = Field(Decimal("0.5"), gt=0, le=100)
-    price_heartbeat: float = Field(1800, gt=0)
     max_tracked_assets: int = Field(50, ge=1, le=500)
     max_price_jump: Decimal = Field(Decimal("50"), gt=0)
-    rpc_url: str = "http://127.0.0.1:8545"
-    oracle_address: str = ""
     oracle_updater_private_key: SecretStr = SecretStr("")
     mock_seed: int = 42
     mock_crash_probability: float = Field(0.0, ge=0, le=1)
@@ -62,8 +62,6 @@ class PriceServiceSettings(ServiceSettings):
     kraken_base_url: str = "https://api.kraken.com"
     kraken_pairs: str = ""
     # nocom-v1: the Aztec price feed, written through the PXE from its admin's account (SPEC section 10).
-    pxe_url: str = "http://127.0.0.1:8080"
-    price_feed_address: str = ""
     price_feed_admin_secret_key: SecretStr = SecretStr("")
     asset_tokens: str = ""
     # Transactions that cannot get stuck, RPC failover, the updater's balance, the watchdog (issue 15).
@@ -116,27 +114,21 @@ class PriceServiceSettings(ServiceSettings):
         if self.price_lease_ttl is not None and self.price_lease_ttl >= self.price_poll_interval:
             raise ValueError("PRICE_LEASE_TTL must be below PRICE_POLL_INTERVAL: a standby takes over within "
                              "one poll interval only when the leader's lease runs out sooner")
-        if rules_for(self.protocol).PRICE_FEED == "aztec-feed":
-            self._check_aztec_feed()
-            return self
-        if self.environment == "development" and not self.oracle_updater_private_key.get_secret_value():
-            self.oracle_updater_private_key = SecretStr(DEV_UPDATER_KEY)
-        if self.environment == "production":
-            if not self.oracle_address:
-                raise ValueError("ORACLE_ADDRESS is required in production")
-            if not self.oracle_updater_private_key.get_secret_value():
-                raise ValueError("ORACLE_UPDATER_PRIVATE_KEY is required in production")
-        if self.oracle_address:
-            check_hex("ORACLE_ADDRESS", self.oracle_address, 40)
-        check_hex("ORACLE_UPDATER_PRIVATE_KEY", self.oracle_updater_private_key.get_secret_value(), 64)
+        FEED_WRITER_CHECKS[self.feed_kind](self)
         return self
 
-    def _check_aztec_feed(self) -> None:
+    def _check_evm_writer(self) -> None:
+        if self.environment == "development" and not self.oracle_updater_private_key.get_secret_value():
+            self.oracle_updater_private_key = SecretStr(DEV_UPDATER_KEY)
+        if self.environment == "production" and not self.oracle_updater_private_key.get_secret_value():
+            raise ValueError("ORACLE_UPDATER_PRIVATE_KEY is required in production")
+        check_hex("ORACLE_UPDATER_PRIVATE_KEY", self.oracle_updater_private_key.get_secret_value(), 64)
+
+    def _check_aztec_writer(self) -> None:
         for name in ("price_feed_address", "price_feed_admin_secret_key", "asset_tokens"):
             value = getattr(self, name)
             if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
                 raise ValueError(f"{name.upper()} is required with PROTOCOL={self.protocol}")
-        check_hex("PRICE_FEED_ADDRESS", self.price_feed_address, 64, exact=False)
         try:
             to_field(self.price_feed_admin_secret_key.get_secret_value())
         except ValueError:
@@ -158,6 +150,10 @@ class PriceServiceSettings(ServiceSettings):
         if self.min_sources is not None and self.min_sources > len(names):
             raise ValueError(f"MIN_SOURCES ({self.min_sources}) is more than the {len(names)} source(s) in "
                              "PRICE_SOURCES: no price could ever be pushed")
+
+    @property
+    def port(self) -> int:
+        return self.price_service_port
 
     @property
     def source_names(self) -> list[str]:
@@ -216,3 +212,7 @@ def _aztec_address_or_as_is(value: str) -> str:
 def _pairs(normalised: str) -> dict[str, str]:
     """A SYM=value list the validators already checked and normalised."""
     return dict(entry.split("=", 1) for entry in normalised.split(",") if entry)
+
+
+# What writing each kind of feed needs besides its address (FeedSettings checks that).
+FEED_WRITER_CHECKS = {EVM_ORACLE: PriceServiceSettings._check_evm_writer, AZTEC_FEED: PriceServiceSettings._check_aztec_writer}

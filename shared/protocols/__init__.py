@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Literal, Protocol, cast
 
+from shared.feeds.kinds import FeedKind
 from shared.protocols import nocom_v1, reference
 from shared.protocols.common import Liquidation, ReadShapes, format_health_factor
 
@@ -22,7 +23,7 @@ ProtocolName = Literal["reference", "nocom-v1"]
 
 class LendingRules(Protocol):
     NAME: str
-    PRICE_FEED: str  # "evm-oracle" | "aztec-feed": where the protocol reads its prices
+    PRICE_FEED: FeedKind  # where the protocol reads its prices
     PRICE_DECIMALS: int
     THRESHOLD_BASE: int
     INTEREST_BASE: int

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from shared.feeds.kinds import AZTEC_FEED
 from shared.protocols.common import HF_CONTEXT, Liquidation, ReadShapes
 
 NAME = "nocom-v1"
-PRICE_FEED = "aztec-feed"  # MockPriceFeed through the PXE (price_oracle/src/main.nr)
+PRICE_FEED = AZTEC_FEED  # MockPriceFeed through the PXE (price_oracle/src/main.nr)
 PRICE_DECIMALS = 4
 THRESHOLD_BASE = 100_000
 # The anchor block a private tx is proven against is older than the wall clock; liquidations are

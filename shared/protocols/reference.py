@@ -11,10 +11,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from shared import units
+from shared.feeds.kinds import EVM_ORACLE
 from shared.protocols.common import HF_CONTEXT, Liquidation, ReadShapes
 
 NAME = "reference"
-PRICE_FEED = "evm-oracle"  # the PriceOracle contract on RPC_URL (SPEC section 5)
+PRICE_FEED = EVM_ORACLE  # the PriceOracle contract on RPC_URL
 PRICE_DECIMALS = units.PRICE_DECIMALS
 ANCHOR_LAG = 0  # the dev PXE and our model use the moment of execution
 THRESHOLD_BASE = 10_000  # basis points

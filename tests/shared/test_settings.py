@@ -8,6 +8,12 @@ class DemoSettings(ServiceSettings):
     service_name = "note-monitor"
     database_name = "demo"
 
+    demo_port: int = 3001
+
+    @property
+    def port(self) -> int:
+        return self.demo_port
+
 
 def test_production_requires_an_api_key() -> None:
     with pytest.raises(SettingsError) as err:
@@ -42,14 +48,13 @@ def test_development_generates_a_key_and_derives_defaults(monkeypatch: pytest.Mo
     settings = load_settings(DemoSettings)
     assert settings.api_key_generated and len(settings.api_keys[0]) >= 32
     assert settings.database_url == "sqlite+aiosqlite:///./data/demo.db"
-    assert settings.note_monitor_url == "http://127.0.0.1:3001"
     assert settings.port == 3001
 
 
 def test_invalid_number_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIQUIDATION_API_KEY", TEST_API_KEY)
-    monkeypatch.setenv("PRICE_SERVICE_PORT", "seventy")
-    with pytest.raises(SettingsError, match="PRICE_SERVICE_PORT"):
+    monkeypatch.setenv("DEMO_PORT", "seventy")
+    with pytest.raises(SettingsError, match="DEMO_PORT"):
         load_settings(DemoSettings)
 
 

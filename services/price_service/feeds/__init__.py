@@ -1,8 +1,8 @@
 """Where the price service writes prices: one adapter per kind of feed, behind one small interface.
 
-`evm-oracle` is the PriceOracle contract (SPEC section 5) the reference protocol reads; `aztec-feed`
-is nocom-v1's MockPriceFeed, written through the PXE (SPEC section 10). The protocol module names
-the kind (PRICE_FEED); nothing else in the service knows which one it writes to.
+`evm_oracle.py` writes the PriceOracle contract the reference protocol reads; `aztec.py` writes nocom-v1's
+MockPriceFeed through the PXE. The protocol module names the kind (PRICE_FEED, shared/feeds/kinds.py) and
+the service picks the adapter by it; nothing else in the service knows which one it writes to.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ LatestPrices = Callable[[], Awaitable[dict[str, FeedPrice]]]
 
 
 class PriceFeed(Protocol):
-    kind: str
     decimals: int
 
     @property

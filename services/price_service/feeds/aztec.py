@@ -47,7 +47,6 @@ class AztecFeedConfig:
 
 
 class AztecPriceFeed:
-    kind = "aztec-feed"
 
     def __init__(self, pxe: PxeClient, config: AztecFeedConfig, records: Callable[[], Awaitable[list[Record]]],
                  record: Callable[[list[Record]], Awaitable[None]]) -> None:

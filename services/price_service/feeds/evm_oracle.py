@@ -38,7 +38,6 @@ class EvmFeedConfig:
 
 
 class EvmOracleFeed:
-    kind = "evm-oracle"
     decimals = 8
 
     def __init__(self, config: EvmFeedConfig, remembered: Callable[[], Awaitable[str | None]],

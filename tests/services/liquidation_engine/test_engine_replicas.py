@@ -46,7 +46,7 @@ class EngineProcess:
 
 def spawn_engine(s: Stack, chain: LocalChain, oracle: str, database_url: str, name: str) -> EngineProcess:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_SETTINGS)}
+    env = {k: v for k, v in os.environ.items() if k not in OWN_SETTINGS}
     env.update({
         "ENVIRONMENT": "development", "LIQUIDATION_API_KEY": TEST_API_KEY, "DATABASE_URL": database_url,
         "INSTANCE_ID": name, "ENGINE_LEASE_TTL": str(LEASE_TTL), "HOST": "127.0.0.1", "LIQUIDATION_ENGINE_PORT": str(port),
