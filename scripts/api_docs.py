@@ -72,15 +72,21 @@ def without_own_environment(settings_class: type) -> Iterator[None]:
         os.environ.update(hidden)
 
 
-def openapi_of(service: Service) -> dict[str, Any]:
+def build_app(service: Service) -> Any:
+    """The service's FastAPI app on development settings, built and never started."""
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     settings_class = getattr(importlib.import_module(service.settings_module), service.settings_class)
     create_app = importlib.import_module(service.app_module).create_app
     with without_own_environment(settings_class), tempfile.TemporaryDirectory() as tmp:
+        # The database path is never opened: only a started app would.
         settings = settings_class(_env_file=None, environment="development",
                                   database_url=f"sqlite+aiosqlite:///{tmp}/{service.name}.db")
-        return create_app(settings).openapi()
+    return create_app(settings)
+
+
+def openapi_of(service: Service) -> dict[str, Any]:
+    return build_app(service).openapi()
 
 
 def anchor(heading: str) -> str:
