@@ -2,7 +2,7 @@
 
 A local chain with the PriceOracle, the development PXE with demo escrows, the mock price
 source with a crash now and then, and the three services with fast intervals.
-`PROTOCOL=nocom-v1 make run` runs the deployed protocol's rules instead (SPEC section 10): the
+`PROTOCOL=nocom-v1 make run` runs the deployed protocol's rules instead (docs/money-math.md, nocom-v1): the
 development PXE simulates nocom-v1's contracts, its MockPriceFeed included.
 """
 

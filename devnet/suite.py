@@ -3,7 +3,7 @@ and the three services as real processes. Used by `make run` and by the end-to-e
 
 `SuiteConfig.protocol` picks the lending protocol (PROTOCOL): under `nocom-v1` the development PXE
 simulates the deployed contracts, its MockPriceFeed included, and the services are told where the
-feed is, whose key administers it and which token each symbol is priced under (SPEC section 10).
+feed is, whose key administers it and which token each symbol is priced under (README.md, Configuration).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""structlog JSON logging with the `service` field and secret masking (SPEC section 4)."""
+"""structlog JSON logging with the `service` field and secret masking (docs/log-events.md)."""
 
 from __future__ import annotations
 

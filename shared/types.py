@@ -1,4 +1,4 @@
-"""Validated wire types shared by the three APIs (SPEC section 3), each with its rule in the OpenAPI.
+"""Validated wire types shared by the three APIs (docs/http-api.md), each with its rule in the OpenAPI.
 
 Use them as field or parameter annotations; the JSON schema pattern is exactly what is accepted,
 so generated clients and the services agree.

@@ -1,4 +1,4 @@
-"""Sending liquidations through the PXE (SPEC section 6): the liquidator account, its balances, the
+"""Sending liquidations through the PXE (docs/money-math.md, what a liquidation sends): the liquidator account, its balances, the
 attempt rows written before anything goes out, then authwits and transactions in JSON-RPC batches.
 
 One attempt per escrow at a time: an escrow is locked from the moment it is chosen until its

@@ -1,4 +1,4 @@
-"""What GET /health says about the price service, and why (SPEC section 3, issues 10 and 15).
+"""What GET /health says about the price service, and why (docs/http-api.md, Health).
 
 unhealthy (503): the database is gone, the feed is unreachable, no fetch succeeded for FETCH_STALE_AFTER
 while assets are tracked, a configuration error, or no poll cycle completed for WATCHDOG_TIMEOUT

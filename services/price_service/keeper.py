@@ -165,7 +165,7 @@ class PriceKeeper:
             self.status.unpushable.pop(symbol, None)
             onchain = self.onchain.get(symbol, OnChainPrice(0, 0))
             if onchain.updated_at and quote.timestamp <= onchain.updated_at:
-                continue  # not observed after the on-chain price: the feed would not take it (SPEC 5, observedAt)
+                continue  # not observed after the on-chain price: the feed would not take it (docs/money-math.md, the reference feed: observedAt)
             decision = decide(price, onchain.price, onchain.updated_at, now,
                               self._s.price_change_threshold, self._s.price_heartbeat)
             self._log_decision(symbol, decision, price, onchain.price)

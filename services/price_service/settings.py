@@ -61,7 +61,7 @@ class PriceServiceSettings(ServiceSettings, PxeSettings, FeedSettings):
     coinbase_products: str = ""
     kraken_base_url: str = "https://api.kraken.com"
     kraken_pairs: str = ""
-    # nocom-v1: the Aztec price feed, written through the PXE from its admin's account (SPEC section 10).
+    # nocom-v1: the Aztec price feed, written through the PXE from its admin's account (docs/money-math.md, the nocom-v1 feed).
     price_feed_admin_secret_key: SecretStr = SecretStr("")
     asset_tokens: str = ""
     # Transactions that cannot get stuck, RPC failover, the updater's balance, the watchdog (issue 15).

@@ -1,4 +1,4 @@
-"""When a price goes on-chain (SPEC section 1) and when a jump waits for confirmation.
+"""When a price goes on-chain (docs/money-math.md, when a price is pushed) and when a jump waits for confirmation.
 
 Pure functions on exact integers: prices have 8 decimals, thresholds are percents given
 as Decimal and compared through Fraction so no rounding ever moves a boundary.

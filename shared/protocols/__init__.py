@@ -1,6 +1,6 @@
 """The lending protocols the suite can follow, one module each, chosen by the PROTOCOL setting.
 
-`reference` is our own model (SPEC sections 5-7); `nocom-v1` the deployed contracts (SPEC section 10).
+`reference` is our own model (docs/money-math.md, reference); `nocom-v1` the deployed contracts (docs/money-math.md, nocom-v1).
 Everything that depends on the protocol lives in its module; the rest of the code asks the module
 through this interface and never branches on the protocol's name.
 """

@@ -1,4 +1,4 @@
-"""The reference lending protocol: our own model of the contracts (SPEC sections 5-7), exact integers.
+"""The reference lending protocol: our own model of the contracts (docs/money-math.md, reference), exact integers.
 
 Amounts are integers in base units, prices integers with 8 decimals (the EVM PriceOracle), the
 liquidation threshold in basis points. The dev PXE holds an independent transcription of the
@@ -29,12 +29,12 @@ PROTOCOL_FEE_BPS = 1000
 CLOSE_FACTOR_BPS = 5000
 BPS = 10_000
 
-# SPEC section 6: escrow get_config() -> [pool]; pool get_config() -> [collateral, debt, maxLtv, threshold].
+# docs/pxe-jsonrpc.md: escrow get_config() -> [pool]; pool get_config() -> [collateral, debt, maxLtv, threshold].
 READS = ReadShapes(escrow_config_fields=1, escrow_pool_index=0, pool_config_fields=4, pool_collateral_index=0,
                    pool_debt_index=1, pool_max_ltv_index=2, pool_threshold_index=3,
                    symbol_function="get_symbol", symbol_is_view=False)
 
-# Revert reasons (SPEC section 6).
+# Revert reasons (docs/money-math.md, what a liquidation sends).
 POSITION_HEALTHY = "Position healthy, cannot liquidate"
 OVER_CLOSE_FACTOR = "Cannot repay more than 50% of total borrowed"
 INSUFFICIENT_COLLATERAL = "Insufficient collateral"
@@ -44,12 +44,12 @@ _RATE_PER_SECOND = BORROW_RATE_TENTHS * WAD // (1000 * SECONDS_PER_YEAR)
 
 
 def next_epoch(now: int) -> int:
-    """SPEC section 7: `now // EPOCH_LENGTH + 1`."""
+    """docs/money-math.md, reference: `now // EPOCH_LENGTH + 1`."""
     return now // EPOCH_LENGTH + 1
 
 
 def interest_offset(start_epoch: int, end_epoch: int) -> int:
-    """SPEC section 7 `interest`: the binomial offset in INTEREST_BASE units, so that
+    """docs/money-math.md, reference interest: the binomial offset in INTEREST_BASE units, so that
     interest(principal) = principal * offset // INTEREST_BASE for every principal."""
     if end_epoch <= start_epoch:
         return 0
@@ -99,7 +99,7 @@ def health_factor(collateral_amount: int, collateral_price: int, threshold: int,
 
 
 def seizure(repay: int, collateral_price: int, debt_price: int) -> Liquidation:
-    """SPEC section 7: the collateral a repayment of `repay` debt units seizes at these prices."""
+    """docs/money-math.md, reference seizure: the collateral a repayment of `repay` debt units seizes at these prices."""
     if collateral_price <= 0:
         raise ValueError("collateral price must be positive")
     base = repay * debt_price // collateral_price
@@ -110,7 +110,7 @@ def seizure(repay: int, collateral_price: int, debt_price: int) -> Liquidation:
 
 
 def close_factor_cap(debt: int) -> int:
-    """SPEC section 7: repay <= total_debt // 2."""
+    """docs/money-math.md, reference close factor: repay <= total_debt // 2."""
     return debt * CLOSE_FACTOR_BPS // BPS
 
 
@@ -133,7 +133,7 @@ def max_repay(collateral_amount: int, collateral_price: int, debt: int, debt_pri
 
 
 def price_check_passes(feed_collateral: int, feed_debt: int, asserted_collateral: int, asserted_debt: int) -> bool:
-    """SPEC section 6: oracle(collateral) >= asserted collateral and oracle(debt) <= asserted debt."""
+    """docs/money-math.md, reference price check: oracle(collateral) >= asserted collateral and oracle(debt) <= asserted debt."""
     return 0 < asserted_collateral <= feed_collateral and 0 < feed_debt <= asserted_debt
 
 

@@ -1,4 +1,4 @@
-"""The PXE JSON-RPC client (SPEC section 6): field encoding, errors and the lending-protocol reads."""
+"""The PXE JSON-RPC client (docs/pxe-jsonrpc.md): field encoding, errors and the lending-protocol reads."""
 
 from shared.pxe.client import Call, Notes, PoolConfig, PxeClient, TxReceipt
 from shared.pxe.errors import PxeError, PxeInvalidInput, PxeMethodNotFound, PxeReverted, PxeUnreachable

@@ -1,4 +1,4 @@
-"""An async client for an Aztec PXE and the lending protocol's utility reads (SPEC section 6).
+"""An async client for an Aztec PXE and the lending protocol's utility reads (docs/pxe-jsonrpc.md).
 
 The JSON-RPC transport is shared.pxe.jsonrpc. Reads are retried with backoff when the PXE is
 unreachable; `pxe_sendTx` never is, because a timed-out send may still have reached the PXE:
@@ -206,7 +206,7 @@ class PxeClient(JsonRpc):
         return out
 
     async def simulate_view(self, function: str, args: list[int | str], to: str, *, from_: str | None = None) -> list[int]:
-        """A public #[view] function at the latest block (SPEC section 10), its result flattened."""
+        """A public #[view] function at the latest block (docs/pxe-jsonrpc.md), its result flattened."""
         params: list[Any] = [function, [to_field(a) for a in args], normalize_address(to)]
         if from_ is not None:
             params.append(normalize_address(from_))

@@ -1,4 +1,4 @@
-"""Field elements and Aztec addresses on the wire: "0x" + 64 lower-case hex digits (SPEC section 6)."""
+"""Field elements and Aztec addresses on the wire: "0x" + 64 lower-case hex digits (docs/pxe-jsonrpc.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`PROTOCOL=nocom-v1 make run`: the suite starts the development PXE in nocom-v1 mode with its demo
-and hands the services SPEC section 10's settings (the services' own nocom-v1 support is tested
+and hands the services nocom-v1's settings (README.md, Configuration) (the services' own nocom-v1 support is tested
 with them)."""
 
 from __future__ import annotations

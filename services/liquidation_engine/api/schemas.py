@@ -1,4 +1,4 @@
-"""Request and response bodies of the liquidation engine (SPEC section 3)."""
+"""Request and response bodies of the liquidation engine (docs/http-api.md)."""
 
 from __future__ import annotations
 

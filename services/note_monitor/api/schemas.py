@@ -1,4 +1,4 @@
-"""Request and response bodies, camelCase on the wire exactly as SPEC section 3."""
+"""Request and response bodies, camelCase on the wire exactly as docs/http-api.md says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the price service (SPEC section 3)."""
+"""Request and response bodies of the price service (docs/http-api.md)."""
 
 from __future__ import annotations
 

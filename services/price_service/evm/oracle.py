@@ -1,4 +1,4 @@
-"""The PriceOracle contract (SPEC section 5): asset keys, reads, batched writes, deployment.
+"""The PriceOracle contract (docs/money-math.md, the reference feed): asset keys, reads, batched writes, deployment.
 
 Prices are integers with 8 decimals. An asset key is the upper-case ASCII symbol right-padded
 with zero bytes to 32. The compiled artifact committed in contracts/build/ is the one deployed.

@@ -1,4 +1,4 @@
-"""nocom-v1's feed: the MockPriceFeed contract on Aztec, written through the PXE (SPEC section 10).
+"""nocom-v1's feed: the MockPriceFeed contract on Aztec, written through the PXE (docs/money-math.md, nocom-v1).
 
 Prices are keyed by the token's Aztec address (ASSET_TOKENS), have 4 decimals, and go in `set_prices`
 transactions from the feed admin's account, at most 4 assets each (so 10 due assets are 3
@@ -142,7 +142,7 @@ class AztecPriceFeed:
 
 
 def set_prices_args(tokens: list[str], prices: list[int], capacity: int) -> list[str]:
-    """SPEC section 10: `[a0, a1, a2, a3, len, p0, p1, p2, p3, len]`, each BoundedVec padded with zeros."""
+    """docs/money-math.md, the nocom-v1 feed: `[a0, a1, a2, a3, len, p0, p1, p2, p3, len]`, each BoundedVec padded with zeros."""
     if len(tokens) != len(prices) or len(tokens) > capacity:
         raise ValueError(f"set_prices takes 1 to {capacity} assets with a price each")
     padding = capacity - len(tokens)

@@ -1,4 +1,4 @@
-"""The reference protocol's feed: the PriceOracle contract on an EVM chain (SPEC section 5).
+"""The reference protocol's feed: the PriceOracle contract on an EVM chain (docs/money-math.md, the reference feed).
 
 Writes are one `setPrices` per push, replaced at the same nonce with the newest prices when not mined
 within TX_REPLACE_AFTER, cancelled at its nonce when given up; at start, the updater's pending

@@ -28,7 +28,7 @@ AUTH = {"X-API-Key": TEST_API_KEY}
 
 
 def cmc_body(prices: dict[str, str], minute: int = 0, start: int | None = None) -> dict[str, Any]:
-    # Recent, as a live quote is: the oracle stores the source's observation time (SPEC 5), and the
+    # Recent, as a live quote is: the oracle stores the source's observation time (docs/money-math.md, the reference feed), and the
     # heartbeat counts from it. Each new quote is a second later (`minute` counts quotes). `start` is
     # taken when the test starts, never at import: a suite running long would make it stale (SOURCE_MAX_AGE).
     first = int(time.time()) - 60 if start is None else start

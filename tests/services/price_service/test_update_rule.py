@@ -1,4 +1,4 @@
-"""The SPEC section 1 update rule, with its boundaries exactly at the threshold and the heartbeat."""
+"""The update rule (docs/money-math.md, when a price is pushed), with its boundaries exactly at the threshold and the heartbeat."""
 
 from decimal import Decimal
 

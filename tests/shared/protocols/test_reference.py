@@ -1,4 +1,4 @@
-"""The reference protocol module: worked examples of SPEC section 7 and properties, checked against the dev PXE."""
+"""The reference protocol module: worked examples of docs/money-math.md (reference) and properties, checked against the dev PXE."""
 
 from __future__ import annotations
 

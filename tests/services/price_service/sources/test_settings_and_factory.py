@@ -1,4 +1,4 @@
-"""The issue-15 settings (SPEC section 2), make_sources and fetch_all."""
+"""The issue-15 settings (README.md, Configuration), make_sources and fetch_all."""
 
 from __future__ import annotations
 
