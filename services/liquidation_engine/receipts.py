@@ -23,6 +23,7 @@ from shared.logging import get_logger
 from shared.positions import Position
 from shared.pxe.client import PxeClient, TxReceipt
 from shared.pxe.errors import PxeError
+from shared.retry import backoff_delay
 
 log = get_logger()
 
@@ -53,8 +54,9 @@ class ReceiptFollower:
 
     async def follow(self, attempt_id: int, position: Position | None, plan: Plan, tx_hash: str) -> None:
         """Wait for the receipt (as long as it takes), then settle the attempt and unlock the escrow."""
-        delay = self.config.poll_interval
+        attempt = 0
         while True:
+            attempt += 1
             try:
                 receipt = await self.pxe.wait_for_receipt(
                     tx_hash, timeout=self.config.timeout, poll_interval=self.config.poll_interval
@@ -63,8 +65,7 @@ class ReceiptFollower:
             except (TimeoutError, PxeError) as exc:
                 log.warning("Liquidation receipt pending", escrow=plan.escrow, txHash=tx_hash,
                             error=str(exc) or type(exc).__name__)
-                await asyncio.sleep(delay)
-                delay = min(self.config.backoff_max, delay * 2)
+                await asyncio.sleep(backoff_delay(attempt, self.config.poll_interval, self.config.backoff_max))
         await self._settle(attempt_id, position, plan, tx_hash, receipt)
 
     async def _settle(self, attempt_id: int, position: Position | None, plan: Plan, tx_hash: str,

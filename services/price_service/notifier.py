@@ -11,21 +11,12 @@ from typing import Any
 
 import httpx
 
-from shared.http import make_client
+from shared.http import HttpUnreachable, make_client, request_with_retry
 from shared.logging import get_logger
-from shared.retry import RetriesExhausted, retry
 
 log = get_logger()
 
 MAX_PENDING = 16
-
-
-class _Retryable(Exception):
-    """The engine may take it on another try: it was unreachable, busy or failing."""
-
-
-class _Undeliverable(Exception):
-    """The engine refused the notification; trying again would be refused the same way."""
 
 
 class EngineNotifier:
@@ -62,38 +53,30 @@ class EngineNotifier:
                 self._queue.task_done()
 
     async def _deliver(self, updates: list[dict[str, Any]]) -> bool:
+        """One delivery under shared.http's retry policy (5xx and transport errors retried, a 429 after its
+        Retry-After); a client error (a wrong key, say) will not fix itself by retrying."""
         assets = [u["asset"] for u in updates]
-        attempt = 0
+        attempts = [1]
 
-        async def once() -> None:
-            nonlocal attempt
-            attempt += 1
-            await self._post(updates)
-
-        def failed(number: int, exc: BaseException) -> None:
-            log.warning("Liquidation engine notification failed", assets=assets, attempt=number, error=str(exc))
+        def retrying(attempt: int, reason: str) -> None:
+            log.warning("Liquidation engine notification failed", assets=assets, attempt=attempt, error=reason)
+            attempts.append(attempt + 1)
 
         try:
-            await retry(once, attempts=self._attempts, backoff=self._backoff, retry_on=(_Retryable,), on_retry=failed)
-        except (RetriesExhausted, _Undeliverable) as exc:
-            failed(attempt, exc.last if isinstance(exc, RetriesExhausted) and exc.last else exc)
+            response = await request_with_retry(self._client, "POST", self._url, json={"updates": updates}, headers=self._headers,
+                                                attempts=self._attempts, backoff=self._backoff, on_retry=retrying)
+            error = None if response.status_code < 300 else f"HTTP {response.status_code}"
+        except HttpUnreachable as exc:
+            error = f"{type(exc.last).__name__}: {exc.last}" if str(exc.last) else type(exc.last).__name__
+        except httpx.HTTPError as exc:
+            error = type(exc).__name__
+        if error is not None:
+            log.warning("Liquidation engine notification failed", assets=assets, attempt=attempts[-1], error=error)
             self.failed += 1
             return False
         self.sent += 1
-        log.info("Liquidation engine notified", assets=assets, attempt=attempt)
+        log.info("Liquidation engine notified", assets=assets, attempt=attempts[-1])
         return True
-
-    async def _post(self, updates: list[dict[str, Any]]) -> None:
-        try:
-            response = await self._client.post(self._url, json={"updates": updates}, headers=self._headers)
-        except httpx.HTTPError as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
-        if response.status_code < 300:
-            return
-        # A client error (a wrong key, say) will not fix itself by retrying.
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _Retryable(f"HTTP {response.status_code}")
-        raise _Undeliverable(f"HTTP {response.status_code}")
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until what is queued or in flight is delivered (at shutdown, and in tests)."""

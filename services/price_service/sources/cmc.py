@@ -18,10 +18,11 @@ import httpx
 from pydantic import SecretStr
 
 from services.price_service.sources.base import PriceFetchError, Quote, to_price_units
+from services.price_service.sources.transport import TransportFailure, get_with_retries
 from services.price_service.sources.wire import as_decimal as _as_decimal
 from services.price_service.sources.wire import iso_to_unix as _unix
 from services.price_service.sources.wire import normalise_symbols, parse_json
-from shared.http import RetriesExhausted, make_client, retry
+from shared.http import make_client, retry_after_seconds
 from shared.logging import register_secret
 
 SOURCE = "cmc"
@@ -41,14 +42,6 @@ BAD_REQUEST_CODE = 400
 _INVALID_VALUES = {
     key: re.compile(rf'Invalid values? for "{key}":\s*"([^"]*)"', re.IGNORECASE) for key in ("symbol", "id")
 }
-
-
-class _RetryableFailure(Exception):
-    """A 5xx answer: worth another try after a pause."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        super().__init__(f"HTTP {response.status_code}")
 
 
 class CoinMarketCapSource:
@@ -139,34 +132,20 @@ class CoinMarketCapSource:
         params = {key: ",".join(values), "convert": CONVERT}
         headers = {"X-CMC_PRO_API_KEY": self._api_key.get_secret_value(), "Accept": "application/json"}
 
-        async def once() -> httpx.Response:
-            response = await self._client.get(self._base_url + QUOTES_PATH, params=params, headers=headers)
-            if response.status_code >= 500:
-                raise _RetryableFailure(response)
-            return response
-
         try:
-            response = await retry(
-                once, attempts=self._attempts, backoff=self._backoff, retry_on=(httpx.TransportError, _RetryableFailure)
-            )
-        except RetriesExhausted as exc:
-            raise self._exhausted(exc) from None
-        except httpx.HTTPError as exc:
-            raise PriceFetchError(SOURCE, self._scrub(f"request failed: {type(exc).__name__}")) from None
+            response = await get_with_retries(self._client, self._base_url + QUOTES_PATH, params=params, headers=headers,
+                                              attempts=self._attempts, backoff=self._backoff)
+        except TransportFailure as exc:
+            raise self._failed(exc) from None
         return self._checked_body(response)
 
-    def _exhausted(self, exc: RetriesExhausted) -> PriceFetchError:
-        last = exc.last
-        if isinstance(last, _RetryableFailure):
-            code, message = _status_block(_parse(last.response.content))
-            return PriceFetchError(
-                SOURCE,
-                self._scrub(f"{message or 'server error'} (gave up after {exc.attempts} attempts)"),
-                status=last.response.status_code,
-                error_code=code,
-            )
-        kind = "timed out" if isinstance(last, httpx.TimeoutException) else f"transport error {type(last).__name__}"
-        return PriceFetchError(SOURCE, f"{kind} (gave up after {exc.attempts} attempts)")
+    def _failed(self, exc: TransportFailure) -> PriceFetchError:
+        if exc.response is None:
+            return PriceFetchError(SOURCE, str(exc))
+        code, message = _status_block(_parse(exc.response.content))
+        detail = str(exc).removeprefix("server error ")
+        return PriceFetchError(SOURCE, self._scrub(f"{message or 'server error'} {detail}"), status=exc.response.status_code,
+                               error_code=code)
 
     def _checked_body(self, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
@@ -178,7 +157,7 @@ class CoinMarketCapSource:
                 self._scrub(message or "rate limited"),
                 status=status,
                 error_code=code,
-                retry_after=self._retry_after(code),
+                retry_after=retry_after_seconds(response.headers, self._clock()) or self._retry_after(code),
             )
         if status in CONFIG_STATUS or code in KEY_OR_PLAN_CODES:
             raise PriceFetchError(

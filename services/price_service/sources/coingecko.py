@@ -22,8 +22,8 @@ from pydantic import SecretStr
 
 from services.price_service.sources.base import PriceFetchError, Quote
 from services.price_service.sources.transport import TransportFailure, get_with_retries, json_headers
-from services.price_service.sources.wire import normalise_symbols, parse_json, price_units, retry_after_seconds, unix_seconds
-from shared.http import make_client
+from services.price_service.sources.wire import normalise_symbols, parse_json, price_units, unix_seconds
+from shared.http import make_client, retry_after_seconds
 from shared.logging import register_secret
 
 SOURCE = "coingecko"

@@ -1,8 +1,8 @@
-"""One GET with bounded retries for the HTTP price sources; failures come back secret-free.
+"""One GET for the HTTP price sources, under shared.http's retry policy; failures come back secret-free.
 
-Retried: transport errors (timeouts, refused connections) and answers the source calls
-retryable (5xx by default). Not retried: 4xx, rate limits included, because another try
-inside the same cycle only spends more of the allowance.
+Retried: transport errors (timeouts, refused connections) and answers the source calls retryable
+(5xx by default). A rate limit (429) is returned at once: the source notes its Retry-After and is not
+asked again before then, because another try inside the same cycle only spends more of the allowance.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from shared.http import RetriesExhausted, retry
+from shared.http import HttpUnreachable, is_server_error, request_with_retry
 
 
 class TransportFailure(Exception):
@@ -21,16 +21,6 @@ class TransportFailure(Exception):
     def __init__(self, message: str, response: httpx.Response | None = None) -> None:
         self.response = response
         super().__init__(message)
-
-
-class _Retryable(Exception):
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        super().__init__(f"HTTP {response.status_code}")
-
-
-def is_server_error(response: httpx.Response) -> bool:
-    return response.status_code >= 500
 
 
 async def get_with_retries(
@@ -43,29 +33,18 @@ async def get_with_retries(
     backoff: float = 0.5,
     retryable: Callable[[httpx.Response], bool] = is_server_error,
 ) -> httpx.Response:
-    """The first answer that is not retryable; TransportFailure when every attempt failed."""
-
-    async def once() -> httpx.Response:
-        response = await client.get(url, params=params, headers=headers)
-        if retryable(response):
-            raise _Retryable(response)
-        return response
-
+    """The first answer that is not retryable (a 429 included); TransportFailure when every attempt failed."""
     try:
-        return await retry(once, attempts=max(1, attempts), backoff=backoff, retry_on=(httpx.TransportError, _Retryable))
-    except RetriesExhausted as exc:
-        raise _exhausted(exc) from None
+        response = await request_with_retry(client, "GET", url, params=params, headers=headers, attempts=attempts,
+                                            backoff=backoff, max_wait=0.0, retryable=retryable)
+    except HttpUnreachable as exc:
+        kind = "timed out" if isinstance(exc.last, httpx.TimeoutException) else f"transport error {type(exc.last).__name__}"
+        raise TransportFailure(f"{kind} (gave up after {exc.attempts} attempts)") from None
     except httpx.HTTPError as exc:
         raise TransportFailure(f"request failed: {type(exc).__name__}") from None
-
-
-def _exhausted(exc: RetriesExhausted) -> TransportFailure:
-    last = exc.last
-    tail = f"(gave up after {exc.attempts} attempts)"
-    if isinstance(last, _Retryable):
-        return TransportFailure(f"server error {tail}", last.response)
-    kind = "timed out" if isinstance(last, httpx.TimeoutException) else f"transport error {type(last).__name__}"
-    return TransportFailure(f"{kind} {tail}")
+    if retryable(response):
+        raise TransportFailure(f"server error (gave up after {max(1, attempts)} attempts)", response)
+    return response
 
 
 def json_headers(extra: Mapping[str, str] | None = None) -> dict[str, Any]:

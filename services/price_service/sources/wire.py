@@ -5,10 +5,9 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from services.price_service.sources.base import to_price_units
@@ -65,23 +64,6 @@ def unix_seconds(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         return None
     return value
-
-
-def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
-    """The Retry-After header as seconds from now: delta-seconds or an HTTP date; None if absent."""
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    raw = raw.strip()
-    if raw.isdigit():
-        return float(int(raw))
-    try:
-        moment = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, moment.timestamp() - now)
 
 
 def parse_symbol_map(
