@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from shared.migrations.leases import create_lease_table, drop_lease_table
 
 revision = "0002"
 down_revision = "0001"
@@ -12,13 +11,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "price_leases",
-        sa.Column("name", sa.String(160), primary_key=True),
-        sa.Column("holder", sa.String(128), nullable=False),
-        sa.Column("expires_at", sa.BigInteger, nullable=False),
-    )
+    create_lease_table("price_leases")
 
 
 def downgrade() -> None:
-    op.drop_table("price_leases")
+    drop_lease_table("price_leases")

@@ -1,6 +1,6 @@
 """Schema migrations (Alembic), applied by each service at start, for SQLite and PostgreSQL alike.
 
-Each service keeps its own revisions (`services/<service>/migrations`) and its own version table,
+Each service keeps its own revisions (`services/<service>/migrations/versions`) and its own version table,
 so the three services can share one PostgreSQL database. Replicas starting together serialise on
 an advisory lock; a database created before migrations existed (by `create_all`) is recognised by
 its tables and stamped at the baseline before it is upgraded.
@@ -38,7 +38,8 @@ class Migrations:
 def _config(migrations: Migrations, connection: Connection) -> Config:
     location = Path(importlib.import_module(migrations.package).__file__ or "").parent
     config = Config()
-    config.set_main_option("script_location", str(location))
+    config.set_main_option("script_location", str(Path(__file__).parent))  # env.py and the template: one for all
+    config.set_main_option("version_locations", str(location / "versions"))
     config.attributes["migrations"] = migrations
     config.attributes["connection"] = connection
     return config
@@ -66,7 +67,7 @@ async def upgrade(db: Database, migrations: Migrations) -> None:
 
 
 def run_env() -> None:
-    """The body of every service's `migrations/env.py`: online, on the connection `upgrade` hands over."""
+    """The body of the one `env.py`: online, on the connection `upgrade` hands over."""
     migrations: Migrations = context.config.attributes["migrations"]
     context.configure(
         connection=context.config.attributes["connection"],
