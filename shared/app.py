@@ -1,30 +1,41 @@
-"""The app factory and runner every service uses: lifecycle hooks, errors, body limit, metrics."""
+"""The one way to build and start a service: its lifecycle, errors, body limit, metrics, GET /health,
+the typed dependency its routes take, and `run` (what each `python -m services.<service>` calls)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from shared import VERSION
 from shared.errors import BodySizeLimit, install_error_handlers
+from shared.health import HealthReport
 from shared.logging import configure_logging, get_logger
 from shared.metrics import Metrics, metrics_router
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, load_settings_or_exit
 
 log = get_logger()
 
 
+S = TypeVar("S", bound=ServiceSettings)
+T = TypeVar("T")
+
+
 class Lifecycle(Protocol):
-    """A service's domain: started before the first request, stopped after the last."""
+    """A service's domain: started before the first request, stopped after the last, and able to say
+    how it is (GET /health)."""
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    async def health(self) -> HealthReport: ...
 
 
 def create_service_app(
@@ -32,6 +43,7 @@ def create_service_app(
     service: Lifecycle,
     metrics: Metrics,
     routers: Sequence[APIRouter],
+    health_model: type[BaseModel],
     description: str = "",
 ) -> FastAPI:
     @asynccontextmanager
@@ -54,9 +66,42 @@ def create_service_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(metrics_router)
+    app.include_router(_health_router(service, health_model))
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _health_router(service: Lifecycle, model: type[BaseModel]) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/health", response_model=model, responses={503: {"model": model}})
+    async def health() -> JSONResponse:
+        report = await service.health()
+        return JSONResponse(report.body, status_code=report.http_status)
+
+    return router
+
+
+def service_of(cls: type[T]) -> Callable[[Request], T]:
+    """The dependency giving a route the service the app was built with:
+    `Annotated[NoteMonitor, Depends(service_of(NoteMonitor))]` in each service's `api/deps.py`."""
+
+    def service(request: Request) -> T:
+        found = request.app.state.service
+        if not isinstance(found, cls):
+            raise RuntimeError(f"the app was built without a {cls.__name__}")
+        return found
+
+    return service
+
+
+def run(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
+    """`python -m services.<service>`: settings (a bad one stops here with one line and exit code 2),
+    logging, then the app until SIGINT/SIGTERM."""
+    settings = load_settings_or_exit(settings_class)
+    setup_logging(settings)
+    serve(create_app(settings), settings)
 
 
 def setup_logging(settings: ServiceSettings) -> None:

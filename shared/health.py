@@ -1,4 +1,5 @@
-"""Live dependency checks for GET /health: bounded in time and cached for a moment.
+"""GET /health: the one report every service gives, and live dependency checks bounded in time and
+cached for a moment.
 
 A health check that hangs on a slow chain or PXE would make this service look down too, and one
 that queries the chain on every call lets an unauthenticated client load the chain through us.
@@ -9,9 +10,31 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 PROBE_TIMEOUT = 2.0
 PROBE_CACHE_SECONDS = 1.5
+
+Status = Literal["healthy", "degraded", "unhealthy"]
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """What every service's GET /health answers: its status first, then what it found. `unhealthy`
+    (the work has stopped) is HTTP 503, so a load balancer or an orchestrator acts on it; `degraded`
+    (the work goes on, something is wrong) is 200 with the reasons in the body."""
+
+    status: Status
+    details: dict[str, Any]
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return {"status": self.status, **self.details}
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == "unhealthy" else 200
 
 
 async def probe(check: Awaitable[bool], timeout: float = PROBE_TIMEOUT) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
 
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.check_requests import CheckRequests
@@ -32,7 +31,7 @@ from services.liquidation_engine.settings import LiquidationEngineSettings
 from shared.db import Database
 from shared.feeds.evm_oracle import OracleReader
 from shared.feeds.onchain_price import PriceReader, PricesUnavailable
-from shared.health import CachedProbe
+from shared.health import CachedProbe, HealthReport
 from shared.logging import get_logger
 from shared.periodic import Periodic
 from shared.protocols import rules_for
@@ -175,7 +174,7 @@ class LiquidationEngine:
     async def liquidations(self, limit: int, status: str | None) -> list[LiquidationRow]:
         return await self.store.recent(limit, status)
 
-    async def health(self) -> tuple[int, dict[str, Any]]:
+    async def health(self) -> HealthReport:
         """Degraded when the PXE, the note monitor or the oracle cannot be read now (probes cached for a
         moment), or the last check could not read prices; unhealthy when the database is gone."""
         found, pxe_ok, monitor_ok, oracle_ok = await asyncio.gather(
@@ -189,8 +188,7 @@ class LiquidationEngine:
             state = "degraded"
         else:
             state = "healthy"
-        body = {
-            "status": state,
+        return HealthReport(state, {
             "service": self.settings.service_name,
             "pxeConnected": pxe_ok,
             "noteMonitorReachable": monitor_ok,
@@ -208,8 +206,7 @@ class LiquidationEngine:
                 "inFlight": len(self.in_flight),
                 "dryRun": self.settings.dry_run,
             },
-        }
-        return (503 if state == "unhealthy" else 200), body
+        })
 
     async def _counts(self) -> dict[str, int] | None:
         try:

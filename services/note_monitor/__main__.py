@@ -1,18 +1,8 @@
-"""python -m services.note_monitor"""
-
-from __future__ import annotations
+"""`python -m services.note_monitor`: run the note monitor alone."""
 
 from services.note_monitor.app import create_app
 from services.note_monitor.settings import NoteMonitorSettings
-from shared.app import serve, setup_logging
-from shared.settings import load_settings_or_exit
-
-
-def main() -> None:
-    settings = load_settings_or_exit(NoteMonitorSettings)
-    setup_logging(settings)
-    serve(create_app(settings), settings)
-
+from shared.app import run
 
 if __name__ == "__main__":
-    main()
+    run(NoteMonitorSettings, create_app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.note_monitor.api.routes import protected, router
+from services.note_monitor.api.schemas import Health
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings
 from shared.app import create_service_app
@@ -20,6 +21,6 @@ def create_app(settings: NoteMonitorSettings, pxe: PxeClient | None = None) -> F
                                                    max_connections=max(64, settings.sync_concurrency))
     service = NoteMonitor(settings, client, owns_pxe=owns_pxe)
     return create_service_app(
-        settings, service, service.metrics.metrics, [router, protected],
+        settings, service, service.metrics.metrics, [router, protected], Health,
         description="Keeps registered escrows, reads their notes through the PXE and serves positions.",
     )

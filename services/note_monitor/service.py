@@ -15,7 +15,7 @@ from services.note_monitor.settings import NoteMonitorSettings
 from services.note_monitor.store import PositionStore
 from services.note_monitor.sync import NoteSyncer, SyncReport
 from shared.db import Database
-from shared.health import CachedProbe
+from shared.health import CachedProbe, HealthReport
 from shared.logging import get_logger
 from shared.memory import freeze_long_lived, gc_paused
 from shared.periodic import Periodic
@@ -161,7 +161,7 @@ class NoteMonitor:
         await self.periodic.run_now()
         return self.syncer.last
 
-    async def health(self) -> dict[str, object]:
+    async def health(self) -> HealthReport:
         """Healthy only when the database answers, the PXE answers now, the last sync read every escrow,
         and no sync has been running for more than twice SYNC_INTERVAL (a frozen PXE stalls a sync)."""
         database_ok, pxe_live = await self.db.ping(), await self._pxe_probe()
@@ -174,8 +174,7 @@ class NoteMonitor:
             status = "degraded"
         else:
             status = "healthy"
-        return {
-            "status": status,
+        return HealthReport(status, {
             "service": self.settings.service_name,
             "totalEscrows": len(self.registry.escrows),
             "totalPositions": len(self.index),
@@ -189,4 +188,4 @@ class NoteMonitor:
                 "database": database_ok, "pxe": pxe_live, "lastSyncFailures": last.failures if last else None,
                 "syncRunningForMs": round(running_for * 1000) if running_for else None, "syncStuck": sync_stuck,
             },
-        }
+        })

@@ -28,7 +28,7 @@ from services.price_service.sources import PriceSource, Quote, make_sources
 from shared.db import Database
 from shared.feeds.kinds import AZTEC_FEED, EVM_ORACLE
 from shared.feeds.onchain_price import OnChainPrice
-from shared.health import CachedProbe
+from shared.health import CachedProbe, HealthReport
 from shared.logging import get_logger
 from shared.migrations import upgrade
 from shared.periodic import Periodic
@@ -213,15 +213,14 @@ class PriceService:
     def price_decimals(self) -> int:
         return self.feed.decimals
 
-    async def health(self) -> tuple[int, dict[str, Any]]:
+    async def health(self) -> HealthReport:
         tracked = len(self.registry.symbols())
         database, feed = await asyncio.gather(self.db.ping(), self._feed_probe())
         balance = await self._balance()
         self.metrics.rpc_failovers.set(getattr(self.feed, "failovers", lambda: 0)())
         config_error = self.feed_error or self.book.config_error
         state, checks = assess(self.settings, self.keeper, tracked, Probes(database, feed, balance), config_error)
-        body = {
-            "status": state,
+        return HealthReport(state, {
             "service": "price-service",
             "trackedAssets": tracked,
             "lastFetchAt": self.keeper.status.last_fetch_at,
@@ -230,8 +229,7 @@ class PriceService:
             "instanceId": self.leadership.instance_id,
             "leaderId": self.leadership.leader_id,
             "checks": checks,
-        }
-        return (503 if state == "unhealthy" else 200), body
+        })
 
     async def _balance(self) -> int | None:
         """The updater's balance (EVM feeds), read at most every BALANCE_REFRESH seconds."""

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from shared.app import create_service_app
+from shared.health import HealthReport, Status
 from shared.auth import require_api_key
 from shared.logging import configure_logging
 from shared.metrics import Metrics
@@ -16,6 +17,15 @@ from tests.conftest import OTHER_API_KEY, TEST_API_KEY
 class DemoSettings(ServiceSettings):
     service_name = "price-service"
 
+    @property
+    def port(self) -> int:
+        return 3000
+
+
+class DemoHealth(BaseModel):
+    status: Status
+    service: str
+
 
 class Body(BaseModel):
     symbol: str
@@ -24,12 +34,16 @@ class Body(BaseModel):
 class Recorder:
     def __init__(self) -> None:
         self.events: list[str] = []
+        self.status: Status = "healthy"
 
     async def start(self) -> None:
         self.events.append("start")
 
     async def stop(self) -> None:
         self.events.append("stop")
+
+    async def health(self) -> HealthReport:
+        return HealthReport(self.status, {"service": "demo"})
 
 
 router = APIRouter()
@@ -50,7 +64,7 @@ def app(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("LIQUIDATION_API_KEY", f"{TEST_API_KEY},{OTHER_API_KEY}")
     settings = load_settings(DemoSettings, max_body_bytes=2048)
     configure_logging("price-service")
-    return create_service_app(settings, Recorder(), Metrics("demo"), [router])
+    return create_service_app(settings, Recorder(), Metrics("demo"), [router], DemoHealth)
 
 
 @pytest.fixture
@@ -115,3 +129,12 @@ async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
 async def test_metrics_are_served(client: httpx.AsyncClient) -> None:
     r = await client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+
+
+async def test_health_is_200_while_the_work_goes_on_and_503_once_it_has_stopped(app, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    service = app.state.service
+    for status, code in (("healthy", 200), ("degraded", 200), ("unhealthy", 503)):
+        service.status = status
+        r = await client.get("/health")
+        assert (r.status_code, r.json()) == (code, {"status": status, "service": "demo"})
+    assert "/health" in app.openapi()["paths"]

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from services.liquidation_engine.service import LiquidationEngine
+from shared.app import service_of
 
-
-def get_engine(request: Request) -> LiquidationEngine:
-    service = request.app.state.service
-    if not isinstance(service, LiquidationEngine):
-        raise RuntimeError("the app was built without a LiquidationEngine")
-    return service
-
-
-EngineDep = Annotated[LiquidationEngine, Depends(get_engine)]
+EngineDep = Annotated[LiquidationEngine, Depends(service_of(LiquidationEngine))]

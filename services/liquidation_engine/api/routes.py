@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from services.liquidation_engine.api.deps import EngineDep
 from services.liquidation_engine.api.schemas import (
     Accepted,
-    Health,
     LiquidationList,
     PriceUpdateBody,
     StatusFilter,
@@ -22,11 +20,6 @@ from shared.errors import error_responses
 router = APIRouter()
 protected = protected_router()
 
-
-@router.get("/health", response_model=Health, responses={503: {"model": Health}})
-async def health(engine: EngineDep) -> JSONResponse:
-    status, body = await engine.health()
-    return JSONResponse(body, status_code=status)
 
 
 @protected.post("/price-update", status_code=202, response_model=Accepted, responses=error_responses(400, 401, 413, 422))

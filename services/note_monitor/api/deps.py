@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from services.note_monitor.service import NoteMonitor
+from shared.app import service_of
 
-
-def get_monitor(request: Request) -> NoteMonitor:
-    service = request.app.state.service
-    if not isinstance(service, NoteMonitor):
-        raise RuntimeError("the app was built without a NoteMonitor")
-    return service
-
-
-MonitorDep = Annotated[NoteMonitor, Depends(get_monitor)]
+MonitorDep = Annotated[NoteMonitor, Depends(service_of(NoteMonitor))]

@@ -11,7 +11,6 @@ from services.note_monitor.api.deps import MonitorDep
 from services.note_monitor.api.schemas import (
     EscrowList,
     EscrowOut,
-    Health,
     PositionPage,
     RegisterEscrow,
     SyncAccepted,
@@ -28,11 +27,6 @@ protected = protected_router()
 
 MAX_PAGE = 5000
 
-
-@router.get("/health", response_model=Health, responses={503: {"model": Health}})
-async def health(monitor: MonitorDep) -> JSONResponse:
-    body = await monitor.health()
-    return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)
 
 
 @protected.post("/escrows", status_code=201, response_model=EscrowOut,

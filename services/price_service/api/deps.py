@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from services.price_service.service import PriceService
+from shared.app import service_of
 
-
-def get_service(request: Request) -> PriceService:
-    service = request.app.state.service
-    if not isinstance(service, PriceService):
-        raise RuntimeError("the app was built without a PriceService")
-    return service
-
-
-PriceServiceDep = Annotated[PriceService, Depends(get_service)]
+PriceServiceDep = Annotated[PriceService, Depends(service_of(PriceService))]

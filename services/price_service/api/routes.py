@@ -5,14 +5,12 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import JSONResponse
 
 from services.price_service.api.deps import PriceServiceDep
 from services.price_service.api.schemas import (
     AssetIn,
     AssetList,
     AssetOut,
-    Health,
     OnChainOut,
     PriceList,
     PriceOut,
@@ -44,12 +42,6 @@ def price_out(item: AssetPrice, feed_decimals: int) -> PriceOut:
                            txHash=onchain.tx_hash) if onchain and onchain.price > 0 else None,
         noPrice=item.no_price,
     )
-
-
-@router.get("/health", response_model=Health, responses={503: {"model": Health}})
-async def health(svc: PriceServiceDep) -> JSONResponse:
-    status, body = await svc.health()
-    return JSONResponse(body, status_code=status)
 
 
 @router.get("/assets", response_model=AssetList)
