@@ -16,7 +16,6 @@ the results against vectors printed by Aztec's own TypeScript (@aztec/foundation
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 from shared.pxe.fields import from_field
 
@@ -199,12 +198,7 @@ def poseidon2_hash(inputs: Sequence[int]) -> int:
 def derive_storage_slot_in_map(slot: int, key: int | str) -> int:
     """The storage slot of `map.at(key)` for a Map at `slot` (aztec-nr's derive_storage_slot_in_map,
     @aztec/stdlib's deriveStorageSlotInMap): poseidon2_hash([slot, key]). `key` may be an address string."""
-    return _slot_in_map(_element(slot), _element(from_field(key) if isinstance(key, str) else key))
-
-
-@lru_cache(maxsize=4096)
-def _slot_in_map(slot: int, key: int) -> int:
-    return poseidon2_hash([slot, key])
+    return poseidon2_hash([slot, from_field(key) if isinstance(key, str) else key])
 
 
 def _element(value: int) -> int:

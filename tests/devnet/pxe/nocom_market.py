@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
-from devnet.pxe.nocom_admin import NocomAdmin
+from devnet.pxe.nocom_v1.admin import NocomAdmin
 from shared.pxe import Call, PxeClient, to_field
 
 UNIT = 10**18
