@@ -1,10 +1,12 @@
 """nocom-v1 transactions in the development PXE: checked at send, simulated, then re-run at their block.
 
-A tx is simulated when it is sent (a revert answers -32702 and it never becomes a tx) and run
-again when its block is sealed, against the world as it then is (a revert there is a `reverted`
-receipt). Both runs use the anchor timestamp taken at send: the private part of an Aztec tx is
-proven against that block, so its epoch (and the interest it charges) is fixed then; its public
-part (the feed's prices, the pool's utilization) is what the block sees.
+A tx is simulated when it is proven (pxe_sendTx or pxe_proveTx: a revert answers -32702 and it never
+becomes a tx) and run again when its block is sealed, against the world as it then is (a revert there
+is a `reverted` receipt). Both runs use the anchor timestamp taken when proven: the private part of an
+Aztec tx is proven against that block, so its epoch (and the interest it charges) is fixed then, even
+for a proven tx sent minutes later; its public part (the feed's prices, the pool's utilization) is
+what the block sees. Its calls run in order, private parts first, then the public calls they enqueued;
+any failure reverts the whole tx.
 """
 
 from __future__ import annotations
