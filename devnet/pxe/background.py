@@ -18,8 +18,9 @@ import uvicorn
 
 from devnet.pxe.admin import Admin
 from devnet.pxe.modes import NOCOM_V1, REFERENCE, dev_pxe_for
-from devnet.pxe.nocom_admin import NocomAdmin
-from devnet.pxe.prices import ProtocolPrices
+from devnet.pxe.nocom_v1.admin import NocomAdmin
+from devnet.pxe.reference.prices import ProtocolPrices
+from devnet.pxe.reference.server import ReferenceDevPxe
 from devnet.pxe.server import DevPxe
 
 HOST = "127.0.0.1"
@@ -38,12 +39,15 @@ class RunningDevPxe:
         latency_ms: float = 0,
         protocol: str = REFERENCE,
         clock: Callable[[], float] = time.time,
+        **options: Any,
     ) -> None:
+        """`options` go to dev_pxe_for: salt, require_senders, costs (a CostModel), max_calls, sleep."""
+        self.pxe: DevPxe
         if prices is not None:
-            self.pxe = DevPxe(prices=prices, block_time=block_time, latency_ms=latency_ms, clock=clock)
+            self.pxe = ReferenceDevPxe(None, prices, block_time=block_time, latency_ms=latency_ms, clock=clock)
         else:
             self.pxe = dev_pxe_for(protocol, rpc_url=rpc_url, oracle_address=oracle_address, block_time=block_time,
-                                   latency_ms=latency_ms, clock=clock)
+                                   latency_ms=latency_ms, clock=clock, **options)
         self._socket = _bind(port)
         self.port = self._socket.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}"
@@ -53,7 +57,7 @@ class RunningDevPxe:
 
     @property
     def state(self) -> Any:
-        """The PXE's state: DevPxeState (reference) or NocomState (nocom-v1)."""
+        """The PXE's state: ReferenceState (reference) or NocomState (nocom-v1)."""
         return self.pxe.state
 
     @property

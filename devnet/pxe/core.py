@@ -1,8 +1,8 @@
 """What the development PXE does the same way under every protocol: accounts, contract registration,
-authwits, transactions waiting for a block and their receipts.
+registered senders, which escrows' notes it can read, authwits, and the tx book (txs.py).
 
-A protocol's state (state.py for `reference`, nocom_state.py for `nocom-v1`) builds on PxeCore and
-adds its own contracts, reads and transaction rules.
+A protocol's state (reference/state.py, nocom_v1/state.py) builds on PxeCore and adds its own
+contracts, reads and transaction rules.
 """
 
 from __future__ import annotations
@@ -15,34 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from devnet.pxe.derivation import account_address, derive_field
-from devnet.pxe.protocol import AuthwitIntent
-from devnet.pxe.rpc_errors import InvalidInput
+from devnet.pxe.notes import MapSlots
+from devnet.pxe.rpc_errors import NOTES_UNKNOWN, InvalidInput
+from devnet.pxe.txs import ContractCall, Tx, TxBook
+
+__all__ = ["AuthwitIntent", "ContractCall", "EscrowKeys", "OverlaySet", "PxeCore", "Tx", "authwit_request_hash"]
 
 
 @dataclass(frozen=True)
-class ContractCall:
+class AuthwitIntent:
+    """`on_behalf_of` lets `caller` make `call` once; consumed by emitting its nullifier."""
+
+    on_behalf_of: str
+    caller: str
     name: str
     to: str
     args: tuple[int, ...]
-
-
-@dataclass
-class Tx:
-    hash: str
-    sender: str
-    calls: tuple[ContractCall, ...]
-    authwits: frozenset[AuthwitIntent]
-    status: str = "pending"
-    error: str | None = None
-    block_number: int | None = None
-
-    def receipt(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"txHash": self.hash, "status": self.status}
-        if self.error is not None:
-            out["error"] = self.error
-        if self.block_number is not None:
-            out["blockNumber"] = self.block_number
-        return out
 
 
 class OverlaySet(MutableSet[AuthwitIntent]):
@@ -75,23 +63,29 @@ def authwit_request_hash(intent: AuthwitIntent) -> str:
 
 @dataclass
 class EscrowKeys:
+    """What this PXE made an escrow with: its key and instance, and the two senders of its notes."""
+
     secret_key: str
     instance: dict[str, Any]
+    owner: str  # the borrower's account: sends the escrow's config note
+    pool: str  # sends the escrow's collateral and loan notes
 
 
-class PxeCore:
-    """Accounts, registered contracts, authwits and the tx book: the parts no protocol changes."""
+class PxeCore(TxBook):
+    """Accounts, registered contracts and senders, authwits and the tx book: the parts no protocol changes."""
 
-    def __init__(self, salt: str | None = None) -> None:
-        self.block_number = 1
+    def __init__(self, salt: str | None = None, *, require_senders: bool = False) -> None:
+        super().__init__()
         self.accounts: dict[str, str] = {}  # address -> secret key
         self.escrow_keys: dict[str, EscrowKeys] = {}
         self.readable: set[str] = set()  # escrows whose notes this PXE can decrypt
         self.contracts: dict[str, dict[str, Any]] = {}  # registered instances
+        self.senders: set[str] = set()  # pxe_registerSender
+        self.require_senders = require_senders  # notes are found only once their senders are registered
+        self.note_txs: dict[str, str] = {}  # escrow -> the tx that last wrote its pool notes
+        self.map_slots = MapSlots()
         self.authwits: dict[str, tuple[AuthwitIntent, str]] = {}  # request hash -> (intent, witness)
         self.consumed: set[AuthwitIntent] = set()
-        self.txs: dict[str, Tx] = {}
-        self.pending: list[Tx] = []
         self._counter = itertools.count(1)
         # Unique addresses per process; a given salt makes them repeatable: two dev PXEs with one salt,
         # built alike, hold the same escrows (note-monitor replicas, one PXE each: issue 14).
@@ -100,7 +94,7 @@ class PxeCore:
     def _fresh(self, kind: str, *parts: object) -> str:
         return derive_field(kind, self._salt, next(self._counter), *parts)
 
-    # --- accounts and contracts -----------------------------------------------------------
+    # --- accounts, contracts and senders ---------------------------------------------------
 
     def register_account(self, secret_key: str) -> str:
         address = account_address(secret_key)
@@ -116,10 +110,42 @@ class PxeCore:
             self.readable.add(address)
         self.contracts[address] = instance
 
+    def register_sender(self, address: str) -> None:
+        self.senders.add(address)
+
     def require_account(self, address: str) -> str:
         if address not in self.accounts:
             raise InvalidInput(f"Unknown account {address}: register it with pxe_registerAccount")
         return self.accounts[address]
+
+    def escrow_record(self, escrow: str, owner: str, pool: str, secret_key: str, instance: dict[str, Any],
+                      registered: bool) -> dict[str, Any]:
+        """Remembers a new escrow's keys and senders; `registered` registers it with its key at once."""
+        self.escrow_keys[escrow] = EscrowKeys(secret_key, instance, owner, pool)
+        self.wrote_notes(escrow)
+        if registered:
+            self.readable.add(escrow)
+            self.contracts[escrow] = instance
+        return {"address": escrow, "owner": owner, "secretKey": secret_key, "instance": dict(instance)}
+
+    # --- what this PXE can read --------------------------------------------------------------
+
+    def notes_problem(self, escrow: str, contract: str | None = None) -> str | None:
+        """Why this PXE cannot read an escrow's notes (in `contract`, the escrow unless said), or None."""
+        if escrow not in self.readable:
+            return NOTES_UNKNOWN
+        keys = self.escrow_keys[escrow]
+        unknown = [f"{name} {address}" for name, address in (("owner", keys.owner), ("pool", keys.pool))
+                   if address not in self.senders]
+        if self.require_senders and unknown:
+            whose = "" if contract in (None, escrow) else f" (the notes of escrow {escrow})"
+            return (f"No note found for {contract or escrow}{whose}: its senders are not registered "
+                    f"({', '.join(unknown)}; pxe_registerSender)")
+        return None
+
+    def wrote_notes(self, escrow: str, tx_hash: str | None = None) -> None:
+        """The escrow's pool notes were replaced, by a tx or (without one) by a dev_* shortcut."""
+        self.note_txs[escrow] = tx_hash or self._fresh("note-write", escrow)
 
     # --- authwits ---------------------------------------------------------------------------
 
@@ -139,28 +165,3 @@ class PxeCore:
             if known is not None and authwit.get("witness") == [known[1]]:
                 intents.add(known[0])
         return frozenset(intents)
-
-    # --- the tx book ------------------------------------------------------------------------
-
-    def submit(self, tx: Tx) -> str:
-        self.txs[tx.hash] = tx
-        self.pending.append(tx)
-        return tx.hash
-
-    def take_batch(self, batch: list[Tx]) -> int:
-        """Opens the next block with `batch` (pending txs, in order) leaving the pending list."""
-        self.block_number += 1
-        mining = {id(tx) for tx in batch}
-        self.pending = [tx for tx in self.pending if id(tx) not in mining]
-        for tx in batch:
-            tx.block_number = self.block_number
-        return self.block_number
-
-    def tx_book(self) -> list[dict[str, Any]]:
-        """Every tx this PXE accepted, in order: its receipt, sender and calls (what a block explorer shows)."""
-        return [{**tx.receipt(), "from": tx.sender, "calls": [{"name": c.name, "to": c.to} for c in tx.calls]}
-                for tx in self.txs.values()]
-
-    def receipt(self, tx_hash: str) -> dict[str, Any]:
-        tx = self.txs.get(tx_hash)
-        return tx.receipt() if tx else {"txHash": tx_hash, "status": "dropped"}

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from devnet.pxe.rpc_errors import InvalidInput
-from devnet.pxe.transactions import ContractCall
+from devnet.pxe.txs import ContractCall
 from shared.pxe.fields import from_field, normalize_address, to_field
 
 

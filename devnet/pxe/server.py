@@ -1,9 +1,10 @@
-"""The development PXE's JSON-RPC over HTTP (SPEC section 6): POST / and GET /status.
+"""The development PXE's JSON-RPC over HTTP (docs/pxe-jsonrpc.md): POST / and GET /status.
 
-Dispatches each call to its handler (the node_ and pxe_ ones here, the dev_* admin ones in
-admin_methods.py; params.py turns JSON params into typed values for state.py), answers errors as
-HTTP 400 with a JSON-RPC error object, injects network latency per request and mines pending txs
-in a block loop.
+Dispatches each call to its handler (node_ and pxe_ reads in pxe_methods.py, transactions in
+tx_methods.py, dev_* admin ones in admin_methods.py and the protocol's own), answers errors as HTTP 400
+with a JSON-RPC error object, injects network latency per request and mines pending txs in a block
+loop. A protocol's server (reference/server.py, nocom_v1/server.py) says how a block is mined and a
+tx simulated.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -22,55 +23,50 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from devnet.pxe import params as parse
-from devnet.pxe.admin_methods import AdminMethods
-from devnet.pxe.prices import BATCH_PRICES, PriceUnavailable, ProtocolPrices, protocol_prices
-from devnet.pxe.rpc_errors import ExecutionError, InvalidInput, MethodNotFound, RpcError
-from devnet.pxe.state import DevPxeState
-from devnet.pxe.transactions import Tx
+from devnet.pxe.admin_methods import AdminMethods, Handler
+from devnet.pxe.costs import CostModel
+from devnet.pxe.jobs import JobQueue, Sleep
+from devnet.pxe.protocol_state import ProtocolState
+from devnet.pxe.pxe_methods import PxeMethods
+from devnet.pxe.rpc_errors import InvalidInput, MethodNotFound, RpcError
+from devnet.pxe.tx_methods import DEFAULT_MAX_CALLS, TxMethods
 from shared.logging import get_logger
-from shared.pxe.fields import to_field
 
 log = get_logger()
 
-Handler = Callable[[list[Any]], Awaitable[Any]]
 
-
-class DevPxe(AdminMethods):
-    """The JSON-RPC methods over one in-memory state, plus the block producer."""
+class DevPxe(PxeMethods, TxMethods, AdminMethods):
+    """The JSON-RPC methods over one in-memory state, the job queue, and the block producer."""
 
     def __init__(
         self,
-        state: DevPxeState | None = None,
-        prices: ProtocolPrices | None = None,
+        state: ProtocolState,
         *,
         block_time: float = 0.2,
         latency_ms: float = 0,
         clock: Callable[[], float] = time.time,
+        costs: CostModel | None = None,
+        max_calls: int = DEFAULT_MAX_CALLS,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.state = state or DevPxeState()
-        self.prices = prices or protocol_prices()
+        self.state = state
         self.block_time = block_time
         self.latency_ms = latency_ms
         self.clock = clock
+        self.jobs = JobQueue(costs or CostModel(), sleep=sleep)
+        self.max_calls = max_calls
         self.calls: Counter[str] = Counter()  # requests per method, for tests and benchmarks
         self._blocks: asyncio.Task[None] | None = None
-        self._prices_down = False  # log an outage once, not every block
-        self.methods: dict[str, Handler] = {
-            "node_isReady": self.node_is_ready,
-            "node_getBlockNumber": self.node_get_block_number,
-            "node_getTxReceipt": self.node_get_tx_receipt,
-            "pxe_registerAccount": self.register_account,
-            "pxe_registerContract": self.register_contract,
-            "pxe_simulateUtility": self.simulate_utility,
-            "pxe_simulateView": self.simulate_view,
-            "pxe_createAuthWit": self.create_authwit,
-            "pxe_sendTx": self.send_tx,
-            **self.admin_methods(),
-        }
+        self.methods: dict[str, Handler] = {**self.pxe_methods(), **self.tx_methods(), **self.admin_methods()}
 
     def now(self) -> int:
         return int(self.clock())
+
+    async def produce_block(self) -> int:
+        raise NotImplementedError  # the protocol's server mines
+
+    async def close(self) -> None:
+        """Releases what the protocol's server holds (a price reader)."""
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -82,7 +78,7 @@ class DevPxe(AdminMethods):
                 yield
             finally:
                 await self.stop_blocks()
-                await self.prices.close()
+                await self.close()
 
         return Starlette(
             routes=[Route("/", self.http_rpc, methods=["POST"]), Route("/status", self.http_status, methods=["GET"])],
@@ -105,15 +101,14 @@ class DevPxe(AdminMethods):
         if isinstance(body, list):  # a JSON-RPC 2.0 batch: every call answered, in order, with 200
             if not body:
                 return self._error_response(None, InvalidInput("Empty batch"))
-            token = BATCH_PRICES.set({})
-            try:
-                return JSONResponse([await self._answer(item) for item in body])
-            finally:
-                BATCH_PRICES.reset(token)
+            return await self.answer_batch(body)
         answer = await self._answer(body)
         if "error" in answer:
             return JSONResponse(answer, status_code=500 if answer["error"]["code"] == -32603 else 400)
         return JSONResponse(answer)
+
+    async def answer_batch(self, body: list[Any]) -> Response:
+        return JSONResponse([await self._answer(item) for item in body])
 
     async def _answer(self, body: Any) -> dict[str, Any]:
         request_id = body.get("id") if isinstance(body, dict) else None
@@ -163,98 +158,3 @@ class DevPxe(AdminMethods):
                 await self.produce_block()
             except Exception as exc:  # one bad block must not stop the chain
                 log.error("Dev PXE block failed", error=repr(exc))
-
-    async def produce_block(self) -> int:
-        """Mines every tx pending now; when the prices cannot be read they wait for the next block."""
-        batch = list(self.state.pending)
-        symbols = set().union(*(self.state.price_symbols(tx) for tx in batch)) if batch else set()
-        try:
-            prices = await self.prices.get_prices(symbols) if symbols else {}
-        except PriceUnavailable as exc:
-            if not self._prices_down:
-                log.warning("Dev PXE blocks delayed", reason=str(exc), pending=len(batch))
-            self._prices_down = True
-            return self.state.block_number
-        if self._prices_down and symbols:
-            log.info("Dev PXE blocks resumed", pending=len(batch))
-            self._prices_down = False
-        block = self.state.seal_block(batch, prices, self.now())
-        for tx in batch:
-            log.info("Dev PXE transaction mined", txHash=tx.hash, status=tx.status, error=tx.error, blockNumber=block)
-        return block
-
-    # --- node_ and pxe_ methods ------------------------------------------------------------
-
-    async def node_is_ready(self, params: list[Any]) -> bool:
-        return True
-
-    async def node_get_block_number(self, params: list[Any]) -> int:
-        return self.state.block_number
-
-    async def node_get_tx_receipt(self, params: list[Any]) -> dict[str, Any]:
-        (tx_hash,) = parse.arity(params, 1)
-        return self.state.receipt(parse.field_str(tx_hash, "txHash"))
-
-    async def register_account(self, params: list[Any]) -> dict[str, str]:
-        (secret_key,) = parse.arity(params, 1)
-        return {"address": self.state.register_account(parse.field_str(secret_key, "secretKey"))}
-
-    async def register_contract(self, params: list[Any]) -> None:
-        (registration,) = parse.arity(params, 1)
-        if not isinstance(registration, dict) or not isinstance(registration.get("instance"), dict):
-            raise InvalidInput('Expected {"instance": {"address", ...}, "secretKey"?}')
-        instance = dict(registration["instance"])
-        instance["address"] = parse.address(instance.get("address"), "instance.address")
-        secret_key = registration.get("secretKey")
-        self.state.register_contract(instance, None if secret_key is None else parse.field_str(secret_key, "secretKey"))
-        return None
-
-    async def simulate_utility(self, params: list[Any]) -> dict[str, list[str]]:
-        function, args, to, *rest = parse.arity(params, 3, 5)
-        if not isinstance(function, str) or not function:
-            raise InvalidInput("functionName must be a string")
-        result = self.state.simulate_utility(function, parse.field_list(args, "args"), parse.address(to, "to"))
-        return {"result": [to_field(v) for v in result]}
-
-    async def simulate_view(self, params: list[Any]) -> dict[str, list[str]]:
-        """A public #[view] function at the latest block (SPEC section 10); the state says which exist."""
-        function, args, to, *rest = parse.arity(params, 3, 4)
-        if not isinstance(function, str) or not function:
-            raise InvalidInput("functionName must be a string")
-        if rest and rest[0] is not None:
-            parse.address(rest[0], "from")
-        result = self.state.simulate_view(function, parse.field_list(args, "args"), parse.address(to, "to"))
-        return {"result": [to_field(v) for v in result]}
-
-    async def create_authwit(self, params: list[Any]) -> dict[str, Any]:
-        on_behalf_of, intent = parse.arity(params, 2)
-        if not isinstance(intent, dict):
-            raise InvalidInput('Expected {"caller", "call": {"name", "to", "args"}}')
-        return self.state.create_authwit(
-            parse.address(on_behalf_of, "from"), parse.address(intent.get("caller"), "caller"), parse.call(intent.get("call"))
-        )
-
-    async def send_tx(self, params: list[Any]) -> str:
-        tx_request, options = parse.arity(params, 2)
-        if not isinstance(tx_request, dict) or not isinstance(options, dict):
-            raise InvalidInput('Expected [{"calls", "authWitnesses"}, {"from"}]')
-        calls = tx_request.get("calls")
-        if not isinstance(calls, list) or not calls:
-            raise InvalidInput("calls must be a non-empty array")
-        authwits = tx_request.get("authWitnesses", [])
-        if not isinstance(authwits, list):
-            raise InvalidInput("authWitnesses must be an array")
-        tx = self.state.new_tx(
-            parse.address(options.get("from"), "from"),
-            tuple(parse.call(c) for c in calls),
-            self.state.authwit_intents([parse.authwit(a) for a in authwits]),
-        )
-        await self._simulate(tx)
-        return self.state.submit(tx)
-
-    async def _simulate(self, tx: Tx) -> None:
-        try:
-            prices = await self.prices.get_prices(self.state.price_symbols(tx))
-        except PriceUnavailable as exc:
-            raise ExecutionError(str(exc)) from None
-        self.state.simulate_tx(tx, prices, self.now())

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from devnet.pxe.nocom_admin import NocomAdmin
+from devnet.pxe.nocom_v1.admin import NocomAdmin
 from devnet.run import protocol_from_env
 from devnet.suite import DEV_LIQUIDATOR_KEY, LIQUIDATOR_ETH, LIQUIDATOR_FUNDS, LocalSuite, SuiteConfig, free_ports
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
-from devnet.pxe.nocom_admin import NocomAdmin
+from devnet.pxe.nocom_v1.admin import NocomAdmin
 from shared.pxe import Call, PxeClient, to_field
 
 UNIT = 10**18
@@ -56,10 +57,15 @@ class Market:
 
     async def liquidate(self, escrow: str, repay: int, collateral_price: int, debt_price: int, nonce: int = 1) -> str:
         """What the engine sends: the authwit for the pool to pull `repay`, then escrow.liquidate (may raise PxeReverted)."""
+        call, authwit = await self.liquidation(escrow, repay, collateral_price, debt_price, nonce)
+        return await self.client.send_tx([call], [authwit], self.liquidator)
+
+    async def liquidation(self, escrow: str, repay: int, collateral_price: int, debt_price: int, nonce: int = 1) -> tuple[Call, dict]:
+        """escrow.liquidate and the authwit it needs, to send alone or beside other calls."""
         transfer = Call("transfer_private_to_public", self.debt, [self.liquidator, self.pool, to_field(repay), to_field(nonce)])
         authwit = await self.client.create_authwit(self.liquidator, self.pool, transfer)
         call = Call("liquidate", escrow, [to_field(repay), to_field(nonce), to_field(collateral_price), to_field(debt_price)])
-        return await self.client.send_tx([call], [authwit], self.liquidator)
+        return call, authwit
 
     async def mined(self, tx_hash: str) -> tuple[str, str | None]:
         self.admin.mine_block()
@@ -72,10 +78,11 @@ class Market:
 
 @asynccontextmanager
 async def nocom_market(collateral: tuple[str, int] = ("ZEC", 437 * USD), debt: tuple[str, int] = ("USDC", USD),
-                       max_ltv: int = 75_000, threshold: int = 80_000, now: int = ANCHOR) -> AsyncIterator[Market]:
-    """A pool lending `debt` against `collateral` (symbol, 4-decimal feed price) on a fresh nocom-v1 dev PXE."""
+                       max_ltv: int = 75_000, threshold: int = 80_000, now: int = ANCHOR, **options: Any) -> AsyncIterator[Market]:
+    """A pool lending `debt` against `collateral` (symbol, 4-decimal feed price) on a fresh nocom-v1 dev PXE
+    (`options` for running_dev_pxe: require_senders, costs, max_calls)."""
     clock = Clock(now)
-    async with running_dev_pxe(protocol="nocom-v1", block_time=0, clock=clock) as pxe:
+    async with running_dev_pxe(protocol="nocom-v1", block_time=0, clock=clock, **options) as pxe:
         admin = pxe.admin
         assert isinstance(admin, NocomAdmin)
         collateral_token, debt_token = admin.create_token(collateral[0]), admin.create_token(debt[0])

@@ -16,8 +16,8 @@ import pytest
 
 from devnet.pxe.__main__ import parse_args
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
-from devnet.pxe.demo import DEMO_PRICES
 from devnet.pxe.modes import dev_pxe_for, seed
+from devnet.pxe.reference.demo import DEMO_PRICES
 from shared.protocols import reference
 from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 

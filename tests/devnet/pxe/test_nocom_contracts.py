@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from devnet.pxe import nocom_contracts as noir
+from devnet.pxe.nocom_v1 import contracts as noir
 
 UNIT = 10**18
 USD = noir.PRICE_BASE  # $1 with the feed's 4 decimals

@@ -15,8 +15,8 @@ import pytest
 from devnet.chain.local import free_port
 from devnet.pxe.__main__ import parse_args
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
-from devnet.pxe.nocom_admin import NocomAdmin
-from devnet.pxe.nocom_demo import DEMO_PRICES
+from devnet.pxe.nocom_v1.admin import NocomAdmin
+from devnet.pxe.nocom_v1.demo import DEMO_PRICES
 from devnet.suite import stop_process
 from shared.pxe import Call, PxeClient, PxeInvalidInput, PxeReverted, to_field
 from tests.fixtures.paths import REPO

@@ -9,9 +9,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devnet.pxe import nocom_contracts as noir
 from devnet.pxe.core import ContractCall
-from devnet.pxe.nocom_state import NocomState
+from devnet.pxe.nocom_v1 import contracts as noir
+from devnet.pxe.nocom_v1.state import NocomState
 from devnet.pxe.rpc_errors import ExecutionError
 from shared.pxe.fields import from_field, to_field
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from devnet.pxe.background import running_dev_pxe
-from devnet.pxe.nocom_world import read_field_compressed_string
+from devnet.pxe.nocom_v1.world import read_field_compressed_string
 from shared.pxe import PxeClient, PxeInvalidInput, PxeReverted, from_field, to_field
 from tests.devnet.pxe.nocom_market import EPOCH, TREASURY, UNIT, USD, nocom_market
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from devnet.pxe import protocol
+from devnet.pxe.reference import contracts as protocol
 
 ORACLE_C, ORACLE_D = 3_000 * 10**8, 10**8
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from devnet.pxe import protocol
+from devnet.pxe.reference import contracts as protocol
 from shared.protocols import format_health_factor, reference
 
 UNIT = 10**18

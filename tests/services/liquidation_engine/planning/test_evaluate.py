@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devnet.pxe import protocol
+from devnet.pxe.reference import contracts as protocol
 from services.liquidation_engine.planning.evaluate import InterestOffsets, in_priority_order, scan
 from shared.positions import Position
 from shared.protocols import reference

@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devnet.pxe import nocom_contracts as noir
+from devnet.pxe.nocom_v1 import contracts as noir
 from services.liquidation_engine.planning.evaluate import InterestOffsets, scan
 from shared.positions import Position
 from shared.protocols import nocom_v1

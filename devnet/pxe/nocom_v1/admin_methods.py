@@ -1,8 +1,8 @@
 """The dev_* admin methods of the development PXE in nocom-v1 mode.
 
-Those whose meaning does not change (escrows, positions, mint, latency, blocks) are the reference
-handlers of admin_methods.py, over NocomState; these add the feed and replace what differs: tokens
-with a name and decimals, pools with a feed and base-10^5 thresholds, 4-decimal feed prices.
+Those both protocols share (escrows, positions, mint, latency, blocks, job figures) are
+devnet/pxe/admin_methods.py's, over NocomState; these are nocom-v1's own: the feed, tokens with a name
+and decimals, pools with a feed and base-10^5 thresholds, 4-decimal feed prices, the demo.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from devnet.pxe import params as parse
 from devnet.pxe.admin_methods import MAX_BULK_ESCROWS, AdminMethods
-from devnet.pxe.nocom_demo import seed_nocom_demo
-from devnet.pxe.nocom_state import NocomState, default_loan_epoch
+from devnet.pxe.nocom_v1.demo import seed_nocom_demo
+from devnet.pxe.nocom_v1.state import NocomState
 from devnet.pxe.rpc_errors import InvalidInput
 
 if TYPE_CHECKING:
-    from devnet.pxe.server import Handler
+    from devnet.pxe.admin_methods import Handler
 
 
 class NocomAdminMethods(AdminMethods):
@@ -28,7 +28,6 @@ class NocomAdminMethods(AdminMethods):
             "dev_createToken": self.dev_create_nocom_token,
             "dev_createFeed": self.dev_create_feed,
             "dev_createPool": self.dev_create_nocom_pool,
-            "dev_listEscrows": self.dev_list_nocom_escrows,
             "dev_setFeedPrices": self.dev_set_feed_prices,
             "dev_setPrices": self.dev_set_prices_elsewhere,
             "dev_seedDemo": self.dev_seed_nocom_demo,
@@ -61,17 +60,6 @@ class NocomAdminMethods(AdminMethods):
             None if treasury is None else parse.address(treasury, "treasury"),
         )
 
-    async def dev_list_nocom_escrows(self, params: list[Any]) -> list[dict[str, Any]]:
-        """Escrow addresses and assets, never their keys (for a --demo PXE seeded at start)."""
-        parse.arity(params, 0)
-        tokens = self.state.world.tokens
-        return [{
-            "address": escrow.address, "pool": escrow.config.pool,
-            "collateralAsset": tokens[escrow.config.collateral_token_address].symbol,
-            "debtAsset": tokens[escrow.config.loaned_token_address].symbol,
-            "registered": escrow.address in self.state.readable,
-        } for escrow in self.state.world.escrows.values()]
-
     async def dev_set_feed_prices(self, params: list[Any]) -> None:
         """[{"0xtoken" or "SYMBOL": "price with 4 decimals"}, feed?]: straight into the feed (the first one unless named)."""
         table, *rest = parse.arity(params, 1, 2)
@@ -97,10 +85,6 @@ class NocomAdminMethods(AdminMethods):
         if escrows > MAX_BULK_ESCROWS:
             raise InvalidInput(f"escrows must be at most {MAX_BULK_ESCROWS}")
         return seed_nocom_demo(self.state, escrows, bool(options.get("registered", False)), self.now())
-
-    def _loan_epoch(self, value: Any) -> int:
-        """An escrow's loan as borrow_private writes it now (epoch next_epoch - 1) unless told."""
-        return default_loan_epoch(self.now()) if value is None else parse.amount(value, "loanEpoch")
 
     def _token_key(self, asset: str) -> str:
         if asset.startswith("0x"):

@@ -2,21 +2,22 @@
 
 A tx runs against copies of what it touches (Scratch), so a revert anywhere leaves the state as
 it was; a block re-runs each pending tx against the state as it then is and commits the ones
-that pass. Accounts, authwits and the tx book are PxeCore's (core.py); DevPxeState (state.py) owns
-the protocol's fields read here.
+that pass. A tx's calls run in order and it reverts as a whole if one reverts, as Aztec's do, so several
+liquidations can share one tx. Accounts, authwits and the tx book are PxeCore's (devnet/pxe/core.py);
+ReferenceState (state.py) owns the protocol's fields read here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from devnet.pxe import protocol
-from devnet.pxe.core import ContractCall, OverlaySet, PxeCore, Tx
+from devnet.pxe.core import AuthwitIntent, ContractCall, OverlaySet, PxeCore, Tx
 from devnet.pxe.derivation import derive
-from devnet.pxe.protocol import AuthwitIntent, Escrow, Pool, Revert, Token
-from devnet.pxe.rpc_errors import NOTES_UNKNOWN, ExecutionError, InvalidInput
+from devnet.pxe.reference import contracts as protocol
+from devnet.pxe.reference.contracts import Escrow, Pool, Revert, Token
+from devnet.pxe.rpc_errors import ExecutionError, InvalidInput
 
-__all__ = ["ContractCall", "OverlaySet", "Scratch", "Transactions", "Tx"]
+__all__ = ["Scratch", "Transactions"]
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Scratch:
 
 
 class Transactions(PxeCore):
-    """Reference-protocol transactions over the fields PxeCore and DevPxeState.__init__ create."""
+    """Reference-protocol transactions over the fields PxeCore and ReferenceState.__init__ create."""
 
     tokens: dict[str, Token]
     pools: dict[str, Pool]
@@ -65,6 +66,8 @@ class Transactions(PxeCore):
                 tx.status, tx.error = "reverted", exc.reason
                 continue
             self._commit(scratch)
+            for escrow in scratch.escrows:
+                self.wrote_notes(escrow, tx.hash)
             tx.status = "success"
         return self.block_number
 
@@ -82,8 +85,9 @@ class Transactions(PxeCore):
         scratch = Scratch(consumed=OverlaySet(self.consumed))
         for call in tx.calls:
             self._tx_target(call)
-            if call.to not in self.readable:
-                raise Revert(NOTES_UNKNOWN)
+            problem = self.notes_problem(call.to)
+            if problem is not None:  # the escrow's notes cannot be proven without its keys (and found without its senders)
+                raise Revert(problem)
             escrow = scratch.escrows.get(call.to) or replace(self.escrows[call.to])
             scratch.escrows[call.to] = escrow
             pool = self.pools[escrow.pool]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devnet.pxe.nocom_state import NocomState, default_loan_epoch
+from devnet.pxe.nocom_v1.state import NocomState, default_loan_epoch
 
 UNIT = 10**18  # every demo token has 18 decimals
 TOKEN_NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "USDC": "USD Coin"}

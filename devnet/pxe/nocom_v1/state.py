@@ -1,5 +1,6 @@
 """Everything the development PXE knows in `nocom-v1` mode, in memory: PxeCore's accounts, contracts,
-authwits and txs, plus nocom-v1's contracts (tokens, a MockPriceFeed, lending pools, escrows).
+senders, authwits and txs, plus nocom-v1's contracts (tokens, a MockPriceFeed, lending pools, escrows);
+their reads are NocomReads' (reads.py), their transactions NocomTransactions' (transactions.py).
 
 World building here stands in for deployments and for the borrowers' own transactions (supply,
 borrow), which the dev PXE does not simulate: an escrow is created holding its collateral tokens,
@@ -11,12 +12,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from devnet.pxe import nocom_contracts as noir
-from devnet.pxe.core import EscrowKeys
 from devnet.pxe.derivation import derive, derive_field, public_keys_hash
-from devnet.pxe.nocom_reads import simulate_utility, simulate_view
-from devnet.pxe.nocom_transactions import NocomTransactions
-from devnet.pxe.nocom_world import (
+from devnet.pxe.nocom_v1 import contracts as noir
+from devnet.pxe.nocom_v1.reads import NocomReads
+from devnet.pxe.nocom_v1.transactions import NocomTransactions
+from devnet.pxe.nocom_v1.world import (
     EscrowConfigNote,
     LendingPool,
     NocomEscrow,
@@ -26,7 +26,8 @@ from devnet.pxe.nocom_world import (
     World,
     field_compressed_string,
 )
-from devnet.pxe.protocol import CollateralNote, LoanNote
+from devnet.pxe.notes import CollateralNote, LoanNote
+from devnet.pxe.protocol_state import ProtocolState
 from devnet.pxe.rpc_errors import InvalidInput
 from shared.pxe.fields import to_field
 
@@ -38,9 +39,9 @@ def default_loan_epoch(now: int) -> int:
     return noir.get_next_epoch(now) - 1
 
 
-class NocomState(NocomTransactions):
-    def __init__(self, salt: str | None = None) -> None:
-        super().__init__(salt)
+class NocomState(NocomReads, NocomTransactions, ProtocolState):
+    def __init__(self, salt: str | None = None, *, require_senders: bool = False) -> None:
+        super().__init__(salt, require_senders=require_senders)
         self.world = World()
 
     # --- deployments -----------------------------------------------------------------------
@@ -97,12 +98,9 @@ class NocomState(NocomTransactions):
         self.world.escrows[address] = NocomEscrow(
             address, note, CollateralNote(address, derive("randomness", address, 0), 0), LoanNote(address, derive("randomness", address, 1), 0, 0)
         )
-        self.escrow_keys[address] = EscrowKeys(secret_key, instance)
+        record = self.escrow_record(address, owner, pool, secret_key, instance, registered)
         self.set_position(address, collateral, principal, loan_epoch)
-        if registered:
-            self.readable.add(address)
-            self.contracts[address] = instance
-        return {"address": address, "secretKey": secret_key, "instance": dict(instance)}
+        return record
 
     # --- positions, balances and prices ----------------------------------------------------------
 
@@ -117,6 +115,7 @@ class NocomState(NocomTransactions):
         current.collateral = CollateralNote(escrow, derive("randomness", escrow, next(self._counter)), collateral)
         current.loan = LoanNote(escrow, derive("randomness", escrow, next(self._counter)), principal, loan_epoch)
         self.world.tokens[current.config.collateral_token_address].private_balances[escrow] = collateral
+        self.wrote_notes(escrow)
 
     def position(self, escrow: str) -> dict[str, Any]:
         current = self.require_escrow(escrow)
@@ -124,6 +123,20 @@ class NocomState(NocomTransactions):
             "escrow": escrow, "pool": current.config.pool, "collateralAmount": str(current.collateral.amount),
             "loanPrincipal": str(current.loan.principal), "loanEpoch": current.loan.epoch,
         }
+
+    @staticmethod
+    def default_loan_epoch(now: int) -> int:
+        return default_loan_epoch(now)
+
+    def list_escrows(self) -> list[dict[str, Any]]:
+        """Escrow addresses, owners and assets, never their keys (dev_listEscrows)."""
+        tokens = self.world.tokens
+        return [{
+            "address": escrow.address, "owner": escrow.config.owner, "pool": escrow.config.pool,
+            "collateralAsset": tokens[escrow.config.collateral_token_address].symbol,
+            "debtAsset": tokens[escrow.config.loaned_token_address].symbol,
+            "registered": escrow.address in self.readable,
+        } for escrow in self.world.escrows.values()]
 
     def mint(self, token: str, owner: str, amount: int) -> None:
         balances = self.require_token(token).private_balances
@@ -157,14 +170,6 @@ class NocomState(NocomTransactions):
 
     def require_escrow(self, address: str) -> NocomEscrow:
         return _require(self.world.escrows, address, "escrow")
-
-    # --- reads ---------------------------------------------------------------------------------
-
-    def simulate_utility(self, function: str, args: list[int], to: str) -> list[int]:
-        return simulate_utility(self.world, self.readable, function, args, to)
-
-    def simulate_view(self, function: str, args: list[int], to: str) -> list[int]:
-        return simulate_view(self.world, function, args, to)
 
 
 def _require(table: dict[str, Any], address: str, what: str) -> Any:

@@ -1,10 +1,12 @@
 """nocom-v1 transactions in the development PXE: checked at send, simulated, then re-run at their block.
 
-A tx is simulated when it is sent (a revert answers -32702 and it never becomes a tx) and run
-again when its block is sealed, against the world as it then is (a revert there is a `reverted`
-receipt). Both runs use the anchor timestamp taken at send: the private part of an Aztec tx is
-proven against that block, so its epoch (and the interest it charges) is fixed then; its public
-part (the feed's prices, the pool's utilization) is what the block sees.
+A tx is simulated when it is proven (pxe_sendTx or pxe_proveTx: a revert answers -32702 and it never
+becomes a tx) and run again when its block is sealed, against the world as it then is (a revert there
+is a `reverted` receipt). Both runs use the anchor timestamp taken when proven: the private part of an
+Aztec tx is proven against that block, so its epoch (and the interest it charges) is fixed then, even
+for a proven tx sent minutes later; its public part (the feed's prices, the pool's utilization) is
+what the block sees. Its calls run in order, private parts first, then the public calls they enqueued;
+any failure reverts the whole tx.
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from devnet.pxe.core import ContractCall, OverlaySet, PxeCore, Tx
+from devnet.pxe.core import AuthwitIntent, ContractCall, OverlaySet, PxeCore, Tx
 from devnet.pxe.derivation import derive
-from devnet.pxe.nocom_abi import check_call
-from devnet.pxe.nocom_calls import CallContext, escrow_liquidate, feed_change_admin, feed_set_price, feed_set_prices
-from devnet.pxe.nocom_contracts import NoirAbort
-from devnet.pxe.nocom_reads import contract_kind
-from devnet.pxe.nocom_world import TxScratch, World
-from devnet.pxe.protocol import AuthwitIntent
-from devnet.pxe.rpc_errors import NOTES_UNKNOWN, ExecutionError
+from devnet.pxe.nocom_v1.abi import check_call
+from devnet.pxe.nocom_v1.calls import CallContext, escrow_liquidate, feed_change_admin, feed_set_price, feed_set_prices
+from devnet.pxe.nocom_v1.contracts import NoirAbort
+from devnet.pxe.nocom_v1.reads import contract_kind
+from devnet.pxe.nocom_v1.world import TxScratch, World
+from devnet.pxe.rpc_errors import ExecutionError
 from shared.pxe.fields import to_field
 
 
@@ -59,6 +60,8 @@ class NocomTransactions(PxeCore):
                 tx.status, tx.error = "reverted", exc.message
                 continue
             scratch.commit(self.consumed)
+            for escrow in scratch.escrows:
+                self.wrote_notes(escrow, tx.hash)
             tx.status = "success"
         return self.block_number
 
@@ -78,8 +81,9 @@ class NocomTransactions(PxeCore):
         """One entrypoint call: a private function runs now, a public one is enqueued (msg_sender = the account)."""
         args, sender = call.args, ctx.sender
         if call.name == "liquidate":
-            if call.to not in self.readable:  # the escrow's notes cannot be proven without its keys
-                raise NoirAbort(NOTES_UNKNOWN)
+            problem = self.notes_problem(call.to)
+            if problem is not None:  # the escrow's notes cannot be proven without its keys (nor found without its senders)
+                raise NoirAbort(problem)
             escrow_liquidate(ctx, call.to, *args)
         elif call.name == "set_prices":
             assets = [to_field(a) for a in args[0:4]]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devnet.pxe import protocol
-from devnet.pxe.prices import PriceUnavailable, ProtocolPrices
-from devnet.pxe.state import DevPxeState
+from devnet.pxe.reference import contracts as protocol
+from devnet.pxe.reference.prices import PriceUnavailable, ProtocolPrices
+from devnet.pxe.reference.state import ReferenceState
 
 UNIT = 10**18  # every demo token has 18 decimals
 
@@ -28,7 +28,7 @@ def debt_for_health(collateral: int, collateral_price: int, threshold_bps: int, 
     return -(-numerator // denominator)
 
 
-async def seed_demo(state: DevPxeState, prices: ProtocolPrices, escrows: int = 8, registered: bool = False) -> dict[str, Any]:
+async def seed_demo(state: ReferenceState, prices: ProtocolPrices, escrows: int = 8, registered: bool = False) -> dict[str, Any]:
     symbols = sorted(DEMO_PRICES)
     if prices.static is not None:
         missing = {s: p for s, p in DEMO_PRICES.items() if not prices.static.table.get(s)}

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from devnet.pxe import nocom_contracts as noir
-from devnet.pxe.core import authwit_request_hash
-from devnet.pxe.nocom_contracts import NoirAbort, add, require, sub
-from devnet.pxe.nocom_world import TxScratch, address_field
-from devnet.pxe.protocol import AuthwitIntent, CollateralNote, LoanNote
+from devnet.pxe.core import AuthwitIntent, authwit_request_hash
+from devnet.pxe.nocom_v1 import contracts as noir
+from devnet.pxe.nocom_v1.contracts import NoirAbort, add, require, sub
+from devnet.pxe.nocom_v1.world import TxScratch, address_field
+from devnet.pxe.notes import CollateralNote, LoanNote
 
 BALANCE_TOO_LOW = "Balance too low"  # aztec-standards Token: _subtract_balance
 ONLY_ADMIN_SETS_PRICES = "Only admin can set prices"

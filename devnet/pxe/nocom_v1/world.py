@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from devnet.pxe.core import OverlaySet
-from devnet.pxe.protocol import AuthwitIntent, CollateralNote, LoanNote
+from devnet.pxe.core import AuthwitIntent, OverlaySet
+from devnet.pxe.notes import CollateralNote, LoanNote
 
 FIELD_STRING_BYTES = 31  # a FieldCompressedString holds str<31>
 

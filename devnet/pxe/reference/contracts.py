@@ -1,12 +1,16 @@
-"""The lending protocol's rules, written as the contracts state them (SPEC sections 6 and 7).
+"""The reference lending protocol's rules, written as the contracts state them (SPEC sections 6 and 7).
 
 Deliberately independent of shared/protocols/reference.py: a property test compares the two.
+The notes (CollateralNote, LoanNote) are both protocols' (devnet/pxe/notes.py), as are authwits (core.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, MutableSet
 from dataclasses import dataclass, field
+
+from devnet.pxe.core import AuthwitIntent
+from devnet.pxe.notes import CollateralNote, LoanNote
 
 # --- contract constants ----------------------------------------------------------------
 EPOCH_LENGTH = 900
@@ -65,38 +69,12 @@ class Pool:
     liquidation_threshold_bps: int
 
 
-@dataclass(frozen=True)
-class CollateralNote:
-    owner: str
-    randomness: int
-    amount: int
-
-
-@dataclass(frozen=True)
-class LoanNote:
-    owner: str
-    randomness: int
-    principal: int
-    epoch: int
-
-
 @dataclass
 class Escrow:
     address: str
     pool: str
     collateral: CollateralNote
     loan: LoanNote
-
-
-@dataclass(frozen=True)
-class AuthwitIntent:
-    """`on_behalf_of` lets `caller` make `call` once; consumed by emitting its nullifier."""
-
-    on_behalf_of: str
-    caller: str
-    name: str
-    to: str
-    args: tuple[int, ...]
 
 
 @dataclass(frozen=True)
