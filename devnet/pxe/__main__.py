@@ -25,7 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devnet.pxe", description="Development PXE (in memory, not persisted)")
     parser.add_argument("--port", type=int, default=int(env("DEV_PXE_PORT", "8080")))
     parser.add_argument("--protocol", choices=PROTOCOLS, default=env("PROTOCOL", REFERENCE).strip().lower(),
-                        help="the lending protocol's rules: reference (SPEC 5-7) or nocom-v1 (the deployed contracts)")
+                        help="the lending protocol's rules: reference (docs/money-math.md) or nocom-v1 (the deployed contracts)")
     parser.add_argument("--rpc-url", help="EVM JSON-RPC with the PriceOracle (reference only; default RPC_URL)")
     parser.add_argument("--oracle-address", help="the PriceOracle (reference only; default ORACLE_ADDRESS)")
     parser.add_argument("--latency-ms", type=float, default=float(env("DEV_PXE_LATENCY_MS", "0")))

@@ -1,7 +1,7 @@
 """Which lending protocol the development PXE simulates, chosen at start (--protocol / PROTOCOL).
 
-`reference`: our model (SPEC sections 5-7), prices from the PriceOracle on RPC_URL or a static table.
-`nocom-v1`: the deployed jp4g/nocom-v1 contracts (SPEC section 10), prices in their own MockPriceFeed.
+`reference`: our model (docs/money-math.md, reference), prices from the PriceOracle on RPC_URL or a static table.
+`nocom-v1`: the deployed jp4g/nocom-v1 contracts (docs/money-math.md, nocom-v1), prices in their own MockPriceFeed.
 """
 
 from __future__ import annotations

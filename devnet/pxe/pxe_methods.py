@@ -118,7 +118,7 @@ class PxeMethods:
         return {"result": [to_field(v) for v in result]}
 
     async def simulate_view(self, params: list[Any]) -> dict[str, list[str]]:
-        """A public #[view] function at the latest block (SPEC section 10); the state says which exist."""
+        """A public #[view] function at the latest block (docs/pxe-jsonrpc.md); the state says which exist."""
         function, args, to, *rest = parse.arity(params, 3, 4)
         if not isinstance(function, str) or not function:
             raise InvalidInput("functionName must be a string")

@@ -1,4 +1,4 @@
-"""The JSON-RPC errors the development PXE answers with, by code (SPEC section 6)."""
+"""The JSON-RPC errors the development PXE answers with, by code (docs/pxe-jsonrpc.md)."""
 
 from __future__ import annotations
 

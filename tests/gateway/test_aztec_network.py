@@ -17,7 +17,7 @@ running Aztec 3.0.0-devnet.5 with nocom-v1 deployed, gateway/node_modules, and (
   PXE_PROVER_ENABLED        false only on a network that accepts fake proofs (a sandbox); default true
   AZTEC_TX_TIMEOUT          seconds for proving + inclusion (default 900)
 
-Shapes read here are nocom-v1's (SPEC section 10): escrow get_config is the whole ConfigNote (pool at
+Shapes read here are nocom-v1's (docs/money-math.md, nocom-v1): escrow get_config is the whole ConfigNote (pool at
 index 2), pool get_config has nine fields, get_prices is a BoundedVec (two slots, then the length).
 """
 

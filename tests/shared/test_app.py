@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from shared.app import create_service_app
-from shared.health import HealthReport, Status
 from shared.auth import require_api_key
+from shared.health import HealthReport, Status
 from shared.logging import configure_logging
 from shared.metrics import Metrics
 from shared.settings import ServiceSettings, load_settings

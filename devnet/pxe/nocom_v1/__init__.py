@@ -1,1 +1,1 @@
-"""nocom-v1 (the deployed jp4g/nocom-v1 contracts, SPEC section 10) in the development PXE."""
+"""nocom-v1 (the deployed jp4g/nocom-v1 contracts, docs/money-math.md nocom-v1) in the development PXE."""

@@ -1,1 +1,1 @@
-"""The reference protocol (SPEC sections 5-7) in the development PXE: contracts, state, reads, transactions, prices, demo."""
+"""The reference protocol (docs/money-math.md, reference) in the development PXE: contracts, state, reads, transactions, prices, demo."""

@@ -1,4 +1,4 @@
-"""The reference lending protocol's rules, written as the contracts state them (SPEC sections 6 and 7).
+"""The reference lending protocol's rules, written as the contracts state them (docs/money-math.md, reference).
 
 Deliberately independent of shared/protocols/reference.py: a property test compares the two.
 The notes (CollateralNote, LoanNote) are both protocols' (devnet/pxe/notes.py), as are authwits (core.py).
@@ -119,7 +119,7 @@ def is_unhealthy(collateral: int, collateral_price: int, threshold_bps: int, deb
 # --- liquidation ----------------------------------------------------------------------------
 
 def check_prices(asserted_collateral: int, asserted_debt: int, oracle_collateral: int, oracle_debt: int) -> None:
-    """The asserted prices against the oracle's, as the deployed protocol compares them (SPEC section 6,
+    """The asserted prices against the oracle's, as the deployed protocol compares them (docs/money-math.md, reference price check,
     without its swap): a move in the borrower's disfavour since the assertion still liquidates."""
     if oracle_collateral <= 0 or oracle_debt <= 0:
         raise Revert(PRICE_MISMATCH)

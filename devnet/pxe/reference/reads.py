@@ -34,7 +34,7 @@ class ReferenceReads(PxeCore):
         raise ExecutionError(f"No contract instance found for address {to}")
 
     def simulate_view(self, function: str, args: list[int], to: str) -> list[int]:
-        """pxe_simulateView: the reference contracts (SPEC section 6) have no public #[view] function, so
+        """pxe_simulateView: the reference contracts (docs/pxe-jsonrpc.md) have no public #[view] function, so
         this answers what a gateway answers for them: a utility function is named as one, others are unknown."""
         kinds = ((self.escrows, ESCROW_UTILITIES), (self.pools, POOL_UTILITIES), (self.tokens, TOKEN_UTILITIES))
         utilities = next((names for table, names in kinds if to in table), None)

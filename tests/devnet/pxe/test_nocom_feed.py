@@ -1,5 +1,5 @@
-"""The MockPriceFeed in the development PXE: set_prices and set_price as admin transactions (SPEC
-section 10's flattened args), applied when mined, refused for anyone else, at most 4 assets, and
+"""The MockPriceFeed in the development PXE: set_prices and set_price as admin transactions (the
+flattened args of docs/money-math.md, the nocom-v1 feed), applied when mined, refused for anyone else, at most 4 assets, and
 no length check on the prices (the contract writes its padding)."""
 
 from __future__ import annotations
