@@ -7,7 +7,7 @@ transaction's receipt is final (receipts.py unlocks it). Batches carry SEND_CHUN
 
 Several engines on one database: an attempt is sent only once its row is claimed (attempts.py), so
 the database decides which engine sends it. Each engine claims its own share of the book first
-(membership.py) and the others' shares after, so a burst is spread over the engines.
+(takeover.py, shared/leases.py) and the others' shares after, so a burst is spread over the engines.
 """
 
 from __future__ import annotations

@@ -16,9 +16,8 @@ from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.checker import Checker, CheckParts
 from services.liquidation_engine.feed_prices import FeedReader, FeedTimes
-from services.liquidation_engine.membership import Membership
 from services.liquidation_engine.metrics import EngineMetrics
-from services.liquidation_engine.models import LiquidationRow
+from services.liquidation_engine.models import LiquidationRow, leases
 from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
 from services.liquidation_engine.oracle_prices import OraclePrices
 from services.liquidation_engine.outcomes import Outcomes
@@ -28,10 +27,12 @@ from services.liquidation_engine.position_copy import PositionCopy
 from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
 from services.liquidation_engine.sending import LiquidationSender
 from services.liquidation_engine.settings import LiquidationEngineSettings
+from services.liquidation_engine.takeover import HOLD_FRACTION, Takeover
 from shared.db import Database
 from shared.feeds.evm_oracle import OracleReader
 from shared.feeds.onchain_price import PriceReader, PricesUnavailable
 from shared.health import CachedProbe, HealthReport
+from shared.leases import Membership
 from shared.logging import get_logger
 from shared.periodic import Periodic
 from shared.protocols import rules_for
@@ -77,11 +78,13 @@ class LiquidationEngine:
             self.pxe, self.store, outcomes, self.positions, self.monitor, self.requests,
             ReceiptConfig(settings.receipt_timeout, settings.receipt_poll_interval, backoff_max=settings.cooldown_max),
         )
-        self.membership = Membership(self.store, settings.instance_id, settings.engine_lease_ttl, self.metrics,
-                                     shared=not self.db.is_sqlite, on_adopted=self._adopted)
+        self.membership = Membership(self.db, leases, "engine", settings.instance_id, settings.engine_lease_ttl,
+                                     hold_fraction=HOLD_FRACTION)
+        self.takeover = Takeover(self.store, self.membership, self.metrics, on_adopted=self._adopted)
+        self.membership_loop = Periodic("engine-membership", self.membership.interval, self._membership_round)
         self.sender = LiquidationSender(self.pxe, self.store, self.in_flight, outcomes, self.metrics,
                                         settings.max_concurrent_liquidations, may_claim=self.membership.held,
-                                        ours=self.membership.ours)
+                                        ours=self.membership.owns)
         self.checker = Checker(
             CheckParts(self.positions, self.prices, self.sender, self.follower, self.in_flight, self.cooldowns,
                        self.rereads, self.requests, self.metrics, outcomes),
@@ -111,9 +114,9 @@ class LiquidationEngine:
             await self.positions.refresh()
         except MonitorUnavailable as exc:
             log.warning("Note monitor unreachable", error=str(exc), positions=0)
-        await self.follower.resume(await self.membership.take_over_at_start())
-        await self.membership.loop.run_now()
-        self.membership.loop.start(run_first=False)
+        await self.follower.resume(await self.takeover.at_start())
+        await self.membership_loop.run_now()
+        self.membership_loop.start(run_first=False)
         self.checks.start(run_first=True)
 
     async def _adopted(self, rows: list[LiquidationRow]) -> None:
@@ -121,6 +124,12 @@ class LiquidationEngine:
         await self.follower.resume(rows)
         for row in rows:
             self.requests.recheck(row.escrow)
+
+    async def _membership_round(self, _scheduled: bool) -> None:
+        try:
+            await self.takeover.round()
+        except Exception as exc:  # one failed round must never end the loop
+            log.error("Engine membership check failed", error=repr(exc))
 
     async def _check(self, scheduled: bool) -> None:
         try:
@@ -150,7 +159,8 @@ class LiquidationEngine:
             self._registering.cancel()
         await self.checks.stop(grace=STOP_GRACE)
         await self.follower.stop()
-        await self.membership.stop()
+        await self.membership_loop.stop()
+        await self.membership.release()  # another engine takes over what is still in flight at once
         if self._owns_pxe:
             await self.pxe.close()
         if self._owns_monitor:
@@ -197,7 +207,7 @@ class LiquidationEngine:
             "liquidationsFailed": (found or {}).get("failed", 0),
             "lastCheckAt": self.checker.last_check_at,
             "instance": self.settings.instance_id,
-            "engines": self.membership.engines(),
+            "engines": self.takeover.engines(),
             "checks": {
                 "database": "ok" if found is not None else "unreachable",
                 "oracle": "ok" if not oracle_error else oracle_error,

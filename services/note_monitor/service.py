@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from services.note_monitor.escrows import Escrow
-from services.note_monitor.membership import Membership
 from services.note_monitor.metrics import MonitorMetrics
+from services.note_monitor.models import leases
 from services.note_monitor.positions import PositionIndex
 from services.note_monitor.reader import EscrowReader, PxeReachability, PxeReads
 from services.note_monitor.registry import EscrowRegistry
@@ -16,6 +16,7 @@ from services.note_monitor.store import PositionStore
 from services.note_monitor.sync import NoteSyncer, SyncReport
 from shared.db import Database
 from shared.health import CachedProbe, HealthReport
+from shared.leases import Membership
 from shared.logging import get_logger
 from shared.memory import freeze_long_lived, gc_paused
 from shared.periodic import Periodic
@@ -34,7 +35,8 @@ class NoteMonitor:
         self._pxe_probe = CachedProbe(pxe.status)
         self.index = PositionIndex()
         self.pxe_reachability = PxeReachability(on_change=self._pxe_changed)
-        self.membership = Membership(self.db, settings.instance_id, settings.member_ttl)
+        # Replicas on one database split the escrows: each syncs those it owns among the live monitors.
+        self.membership = Membership(self.db, leases, "monitor", settings.instance_id, settings.member_ttl)
         shared = self.membership.shared
         self.registry = EscrowRegistry(PositionStore(self.db, shared), self.index, EscrowReader(pxe), self.pxe_reachability)
         self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics, settings.sync_batch_size,

@@ -38,7 +38,7 @@ class NoteSyncer:
     def __init__(self, registry: EscrowRegistry, concurrency: int, metrics: MonitorMetrics, batch_size: int = 100,
                  assign: Callable[[list[Escrow]], list[Escrow]] | None = None) -> None:
         self.registry = registry
-        self.assign = assign  # replicas: the escrows this monitor syncs (membership.py); None: all
+        self.assign = assign  # replicas: the escrows this monitor syncs (shared/leases.py Membership); None: all
         self.concurrency = concurrency  # JSON-RPC batches in flight at once
         self.batch_size = batch_size  # escrows per batch
         self.metrics = metrics

@@ -18,9 +18,8 @@ from services.price_service.feeds.aztec import AztecFeedConfig, AztecPriceFeed
 from services.price_service.feeds.evm_oracle import EvmFeedConfig, EvmOracleFeed
 from services.price_service.health import Probes, assess
 from services.price_service.keeper import PriceKeeper
-from services.price_service.leadership import Leadership
 from services.price_service.metrics import PriceMetrics
-from services.price_service.models import MIGRATIONS
+from services.price_service.models import MIGRATIONS, leases
 from services.price_service.notifier import EngineFanout
 from services.price_service.quotes import ConsensusRule, QuoteBook
 from services.price_service.settings import PriceServiceSettings
@@ -29,6 +28,7 @@ from shared.db import Database
 from shared.feeds.kinds import AZTEC_FEED, EVM_ORACLE
 from shared.feeds.onchain_price import OnChainPrice
 from shared.health import CachedProbe, HealthReport
+from shared.leases import Leadership
 from shared.logging import get_logger
 from shared.migrations import upgrade
 from shared.periodic import Periodic
@@ -39,6 +39,7 @@ from shared.types import normalize_symbol
 log = get_logger()
 
 ORACLE_META_KEY = "oracle_address"
+LEADER_LEASE = "price/leader"  # replicas on one database: the one that holds it pushes, the others stand by
 PXE_SEND_TIMEOUT = 600.0
 BALANCE_REFRESH = 15.0  # a real PXE proves a transaction before it answers pxe_sendTx
 
@@ -65,7 +66,7 @@ class PriceService:
         self.notifier = EngineFanout(settings.liquidation_engine_url, settings.api_keys[0], settings.notify_attempts)
         self.keeper = PriceKeeper(settings, self.registry, self.book, self.feed, self.notifier, self.metrics, clock)
         self.loop = Periodic("price-poll", settings.price_poll_interval, self._tick)
-        self.leadership = Leadership(self.db, settings.instance_id, settings.lease_ttl)
+        self.leadership = Leadership(self.db, leases, LEADER_LEASE, settings.instance_id, settings.lease_ttl)
         self.lease_loop = Periodic("price-lease", self.leadership.interval, lambda _scheduled: self._renew())
         self.keeper.may_send = self._may_send
         self._renewing = asyncio.Lock()  # the lease loop, the poll and a push renew one at a time

@@ -11,10 +11,11 @@ from alembic import command
 from sqlalchemy import text
 
 from services.liquidation_engine.attempts import AttemptStore
-from services.liquidation_engine.membership import Membership
 from services.liquidation_engine.metrics import EngineMetrics
-from services.liquidation_engine.models import MIGRATIONS, LiquidationRow
+from services.liquidation_engine.models import MIGRATIONS, LiquidationRow, leases
 from services.liquidation_engine.planning.budget import Plan
+from services.liquidation_engine.takeover import HOLD_FRACTION, Takeover
+from shared.leases import Membership
 from shared.migrations import _config, upgrade
 from tests.fixtures.databases import tracked_database
 
@@ -110,28 +111,30 @@ async def test_membership_lapses_and_another_engine_resolves_the_attempts(postgr
     async def resolve(rows: list[LiquidationRow]) -> None:
         handed.extend(rows)
 
-    a = Membership(a_store, "a", 0.6, EngineMetrics(), shared=True, on_adopted=resolve)
+    a_member = Membership(a_store.db, leases, "engine", "a", 0.6, shared=True, hold_fraction=HOLD_FRACTION)
+    b_member = Membership(b_store.db, leases, "engine", "b", 0.6, shared=True, hold_fraction=HOLD_FRACTION)
+    a = Takeover(a_store, a_member, EngineMetrics(), on_adopted=resolve)
     b_metrics = EngineMetrics()
-    b = Membership(b_store, "b", 0.6, b_metrics, shared=True, on_adopted=resolve)
-    await a.tick()
-    await b.tick()
-    await a.tick()  # now a knows b too
-    assert a.held() and b.held()
+    b = Takeover(b_store, b_member, b_metrics, on_adopted=resolve)
+    await a.round()
+    await b.round()
+    await a.round()  # now a knows b too
+    assert a_member.held() and b_member.held()
     assert {e["instance"]: e["live"] for e in b.engines()} == {"a": True, "b": True}
-    shares = [a.ours(e) for e in ESCROWS]
-    assert any(shares) and not all(shares) and shares == [not b.ours(e) for e in ESCROWS]
+    shares = [a_member.owns(e) for e in ESCROWS]
+    assert any(shares) and not all(shares) and shares == [not b_member.owns(e) for e in ESCROWS]
     ids = await a_store.claim([plan(e) for e in ESCROWS[:5]])
-    await b.tick()
+    await b.round()
     assert handed == []  # "a" is live: its attempts are its own
     assert b_metrics.registry.get_sample_value("liquidation_engine_in_flight_attempts", {"engine": "a"}) == 5
 
     async def taken_over() -> bool:  # "a" stops renewing, as after kill -9
-        await b.tick()
+        await b.round()
         return bool(handed)
 
     await until(taken_over, what="a's lease to run out")
     assert sorted(row.id for row in handed) == sorted(i for i in ids if i is not None)
-    assert not a.held() and b_metrics.registry.get_sample_value("liquidation_engine_live_engines") == 1
+    assert not a_member.held() and b_metrics.registry.get_sample_value("liquidation_engine_live_engines") == 1
     assert b_metrics.registry.get_sample_value("liquidation_engine_attempts_adopted_total") == 5
     assert {e["instance"]: (e["live"], e["inFlight"]) for e in b.engines()} == {"b": (True, 5)}
 

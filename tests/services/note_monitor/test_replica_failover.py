@@ -159,6 +159,6 @@ def test_the_survivor_syncs_every_escrow_within_two_sync_intervals_after_a_monit
 
     assert positions(monitor_a)[changed]["debtPrincipal"] == str(10**18)  # the change made in PXE a after the kill
     assert monitor_a.health()["checks"]["lastSyncFailures"] == 0
-    assert monitor_a.events("Monitor members changed")[-1]["members"] == [A]
+    assert monitor_a.events("Replica members changed")[-1]["members"] == [A]
     assert not monitor_a.events("Monitor follow failed") and not monitor_a.events("Position store write failed")
-    assert not monitor_b.events("Monitor membership lease unreachable")
+    assert not monitor_b.events("Replica lease unreachable")

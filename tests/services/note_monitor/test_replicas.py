@@ -14,11 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from services.note_monitor.membership import Membership
-from services.note_monitor.models import MIGRATIONS
+from services.note_monitor.models import MIGRATIONS, leases
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings
-from shared.leases import owner
+from shared.leases import Membership, owner
 from shared.migrations import upgrade
 from shared.pxe.client import Notes
 from shared.pxe.errors import PxeError
@@ -58,8 +57,8 @@ def test_rendezvous_moves_only_the_escrows_of_the_member_that_left() -> None:
 async def test_members_see_each_other_and_a_released_member_is_gone(database_url: str) -> None:
     db = tracked_database(database_url)
     await upgrade(db, MIGRATIONS)
-    a = Membership(db, "mon-a", TTL, shared=True)
-    b = Membership(tracked_database(database_url), "mon-b", TTL, shared=True)
+    a = Membership(db, leases, "monitor", "mon-a", TTL, shared=True)
+    b = Membership(tracked_database(database_url), leases, "monitor", "mon-b", TTL, shared=True)
     await a.renew()
     assert await b.renew() and b.members == ["mon-a", "mon-b"]
     assert await a.renew() and a.members == ["mon-a", "mon-b"]
@@ -71,7 +70,7 @@ async def test_members_see_each_other_and_a_released_member_is_gone(database_url
 
 
 async def test_alone_on_sqlite_there_is_no_membership(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    solo = Membership(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/m.db"), "solo", TTL)
+    solo = Membership(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/m.db"), leases, "monitor", "solo", TTL)
     assert not solo.shared and not await solo.renew() and solo.members == ["solo"]
 
 

@@ -15,8 +15,9 @@ from contextlib import AsyncExitStack
 from sqlalchemy import update
 
 from devnet.chain.local import LocalChain
-from services.price_service.leadership import LEADER_LEASE, Leadership
 from services.price_service.models import MIGRATIONS, leases
+from services.price_service.service import LEADER_LEASE
+from shared.leases import Leadership
 from shared.migrations import upgrade
 from tests.fixtures.databases import tracked_database
 from tests.fixtures.recorder import Recorder
@@ -35,12 +36,12 @@ async def within(seconds: float, check: Callable[[], bool], what: str) -> None:
 async def _leaderships(database_url: str) -> tuple[Leadership, Leadership]:
     db = tracked_database(database_url)
     await upgrade(db, MIGRATIONS)
-    a = Leadership(db, "price-a", TTL, shared=True)
-    return a, Leadership(tracked_database(database_url), "price-b", TTL, shared=True)
+    a = Leadership(db, leases, LEADER_LEASE, "price-a", TTL, shared=True)
+    return a, Leadership(tracked_database(database_url), leases, LEADER_LEASE, "price-b", TTL, shared=True)
 
 
 async def test_alone_on_sqlite_the_service_always_leads(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    solo = Leadership(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/price.db"), "solo", TTL)
+    solo = Leadership(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/price.db"), leases, LEADER_LEASE, "solo", TTL)
     assert not solo.shared and solo.leading and solo.role == "leader" and solo.leader_id == "solo"
     assert await solo.renew()
 
