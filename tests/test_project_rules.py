@@ -3,7 +3,8 @@
 - every .py file stays under 300 lines, every function under 50;
 - the product (services/, shared/) never imports the development tools (devnet/);
 - services/ and shared/ modules import each other without cycles at import time
-  (imports inside functions or under `if TYPE_CHECKING:` are not import-time edges).
+  (imports inside functions or under `if TYPE_CHECKING:` are not import-time edges);
+- shared/ holds only what two or more services use.
 """
 
 from __future__ import annotations
@@ -104,3 +105,38 @@ def test_the_product_modules_have_no_import_cycles() -> None:
                     seen.add(nxt)
                     stack.append((nxt, [*trail, nxt]))
     assert cycles == []
+
+
+def _imports_of(paths: dict[str, Path]) -> dict[str, set[str]]:
+    """Every product module another product module imports (at any depth of the file, TYPE_CHECKING too)."""
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        names = [n for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, (ast.Import, ast.ImportFrom))
+                 for n in _imported(module, path, node)]
+        graph[module] = {name for name in names if name in paths} - {module}
+    return graph
+
+
+def test_shared_holds_only_what_two_services_use() -> None:
+    """shared/ is the code of more than one service: each of its modules is reached, directly or through
+    other shared modules, from at least two of the services' packages. What one service alone uses lives
+    in that service."""
+    paths = {_module_name(p): p for p in _python_files(*PRODUCT)}
+    graph = _imports_of(paths)
+    users: dict[str, set[str]] = {m: set() for m in paths if m.startswith("shared")}
+    for module in paths:
+        if not module.startswith("services."):
+            continue
+        service = module.split(".")[1]
+        pending, seen = [module], set()
+        while pending:
+            for name in graph[pending.pop()]:
+                if name not in seen:
+                    seen.add(name)
+                    pending.append(name)
+        for name in seen & set(users):
+            users[name].add(service)
+    # Alembic runs the one migration environment by its path for every service; nothing imports it.
+    run_by_path = {"shared.migrations.env"}
+    lonely = {m: sorted(s) for m, s in users.items() if len(s) < 2 and paths[m].name != "__init__.py" and m not in run_by_path}
+    assert lonely == {}, "move these into the one service that uses them"

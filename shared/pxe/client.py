@@ -96,6 +96,13 @@ class PxeClient(JsonRpc):
     async def block_number(self) -> int:
         return as_int(await self.call("node_getBlockNumber", []))
 
+    async def public_storage(self, contract: str, slots: list[int]) -> list[int | PxeError]:
+        """The node's public storage words at the latest block, one JSON-RPC batch: no PXE job, so a read
+        never waits behind a proof. Per slot its word, or the PxeError of that read."""
+        address = normalize_address(contract)
+        answers = await self.call_many([("node_getPublicStorageAt", ["latest", address, to_field(slot)]) for slot in slots])
+        return [_word(answer) for answer in answers]
+
     async def register_account(self, secret_key: str) -> str:
         result = await self.call("pxe_registerAccount", [to_field(secret_key)])
         address = result.get("address") if isinstance(result, dict) else result
@@ -280,3 +287,12 @@ def _settled_hash(answer: Any) -> str | PxeError:
     except PxeError as exc:
         return exc
 
+
+
+def _word(answer: Any) -> int | PxeError:
+    if isinstance(answer, PxeError):
+        return answer
+    try:
+        return from_field(str(answer))
+    except ValueError:
+        return PxeError("PXE answered node_getPublicStorageAt with something that is not a field")
