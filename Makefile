@@ -18,8 +18,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --include=optional --no-audit --no-fund
 	touch $@
 
-# Everything CI runs: the gateway's own tests, then every Python test (the gateway's included).
+# Everything CI runs: lint and types (ruff, mypy strict on services/ and shared/), the gateway's own tests,
+# then every Python test (the gateway's included).
 test: setup gateway/node_modules/.installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	npm --prefix gateway test
 	$(PY) -m pytest
 

@@ -22,7 +22,7 @@ class RetriesExhausted(Exception):
 
 def backoff_delay(attempt: int, base: float, cap: float = 10.0) -> float:
     """The pause after failed attempt number `attempt` (1-based): base, 2 base, 4 base, ... up to cap."""
-    return min(cap, base * (2 ** min(attempt - 1, 32)))
+    return min(cap, base * 2.0 ** min(attempt - 1, 32))
 
 
 async def retry(

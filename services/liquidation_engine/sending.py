@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.metrics import EngineMetrics
@@ -178,7 +179,7 @@ class LiquidationSender:
             intents = [(a.finding.position.pool, transfer) for a, (transfer, _) in zip(attempts, prepared, strict=True)]
             rows = asyncio.ensure_future(self._persist(attempts))
             try:
-                authwits: list[dict | PxeError] = await self.pxe.create_authwits(self.liquidator, intents)
+                authwits: list[dict[str, Any] | PxeError] = await self.pxe.create_authwits(self.liquidator, intents)
             except PxeError as exc:
                 authwits = [exc] * len(attempts)  # nothing was sent
             try:
@@ -208,8 +209,8 @@ class LiquidationSender:
                     if (s := await self._outcome(attempt, result, accepted_at)) is not None]
 
     async def _authorised(self, attempts: list[Attempt], prepared: list[tuple[Call, Call]],
-                          authwits: list[dict | PxeError]) -> list[tuple[Attempt, Call, dict]]:
-        ready: list[tuple[Attempt, Call, dict]] = []
+                          authwits: list[dict[str, Any] | PxeError]) -> list[tuple[Attempt, Call, dict[str, Any]]]:
+        ready: list[tuple[Attempt, Call, dict[str, Any]]] = []
         for attempt, (_, liquidate), authwit in zip(attempts, prepared, authwits, strict=True):
             if isinstance(authwit, PxeError):
                 await self._not_sent(attempt, _reason(authwit))

@@ -31,7 +31,7 @@ from services.liquidation_engine.takeover import HOLD_FRACTION, Takeover
 from shared.db import Database
 from shared.feeds.evm_oracle import OracleReader
 from shared.feeds.onchain_price import PriceReader, PricesUnavailable
-from shared.health import CachedProbe, HealthReport
+from shared.health import CachedProbe, HealthReport, Status
 from shared.leases import Membership
 from shared.logging import get_logger
 from shared.periodic import Periodic
@@ -193,7 +193,7 @@ class LiquidationEngine:
         self.metrics.pxe_up.set(1 if pxe_ok else 0)
         self.metrics.monitor_up.set(1 if monitor_ok else 0)
         if found is None:
-            state = "unhealthy"
+            state: Status = "unhealthy"
         elif not pxe_ok or not monitor_ok or oracle_error:
             state = "degraded"
         else:

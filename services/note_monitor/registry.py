@@ -19,6 +19,7 @@ from services.note_monitor.reader import EscrowReader, PxeReachability
 from services.note_monitor.store import PositionStore
 from shared.logging import get_logger
 from shared.positions import RemovedPosition
+from shared.pxe.client import Notes
 from shared.pxe.errors import PxeError, PxeInvalidInput, PxeReverted, PxeUnreachable
 from shared.pxe.fields import normalize_address
 
@@ -104,7 +105,8 @@ class EscrowRegistry:
         log.info("Escrow registered", address=address, pool=escrow.pool)
         return escrow
 
-    async def _discover(self, address: str, secret_key: str | None, instance: dict[str, Any] | None):  # type: ignore[no-untyped-def]
+    async def _discover(self, address: str, secret_key: str | None,
+                        instance: dict[str, Any] | None) -> tuple[Escrow, Notes, int]:
         try:
             if secret_key or instance:
                 await self.reader.pxe.register_contract(contract_instance(address, instance), secret_key)

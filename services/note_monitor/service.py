@@ -15,7 +15,7 @@ from services.note_monitor.settings import NoteMonitorSettings
 from services.note_monitor.store import PositionStore
 from services.note_monitor.sync import NoteSyncer, SyncReport
 from shared.db import Database
-from shared.health import CachedProbe, HealthReport
+from shared.health import CachedProbe, HealthReport, Status
 from shared.leases import Membership
 from shared.logging import get_logger
 from shared.memory import freeze_long_lived, gc_paused
@@ -171,7 +171,7 @@ class NoteMonitor:
         running_for = self.periodic.running_for()
         sync_stuck = running_for > 2 * self.settings.sync_interval
         if not database_ok:
-            status = "unhealthy"
+            status: Status = "unhealthy"
         elif not pxe_live or self.pxe_reachability.up is False or sync_stuck or (last is not None and last.failures > 0):
             status = "degraded"
         else:

@@ -16,6 +16,7 @@ from typing import Any
 
 from services.price_service.keeper import PriceKeeper
 from services.price_service.settings import PriceServiceSettings
+from shared.health import Status
 
 WEI_PER_ETHER = Decimal(10**18)
 
@@ -28,7 +29,7 @@ class Probes:
 
 
 def assess(settings: PriceServiceSettings, keeper: PriceKeeper, tracked: int, probes: Probes,
-           config_error: str | None) -> tuple[str, dict[str, Any]]:
+           config_error: str | None) -> tuple[Status, dict[str, Any]]:
     """The status and the checks behind it."""
     now = time.time()
     status = keeper.status

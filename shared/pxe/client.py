@@ -108,7 +108,7 @@ class PxeClient(JsonRpc):
         address = result.get("address") if isinstance(result, dict) else result
         return normalize_address(str(address))
 
-    async def register_contract(self, instance: dict, secret_key: str | None = None) -> None:
+    async def register_contract(self, instance: dict[str, Any], secret_key: str | None = None) -> None:
         registration: dict[str, Any] = {"instance": instance}
         if secret_key is not None:
             registration["secretKey"] = to_field(secret_key)
@@ -120,25 +120,26 @@ class PxeClient(JsonRpc):
         args: list[int | str],
         to: str,
         *,
-        authwits: list | None = None,
+        authwits: list[Any] | None = None,
         from_: str | None = None,
     ) -> list[int]:
         result = await self.call("pxe_simulateUtility", _utility_params(function, args, to, authwits, from_))
         return _fields_of(function, result)
 
-    async def create_authwit(self, from_: str, caller: str, call: Call) -> dict:
-        return await self.call("pxe_createAuthWit", _authwit_params(from_, caller, call))
+    async def create_authwit(self, from_: str, caller: str, call: Call) -> dict[str, Any]:
+        authwit: dict[str, Any] = await self.call("pxe_createAuthWit", _authwit_params(from_, caller, call))
+        return authwit
 
-    async def send_tx(self, calls: list[Call], authwits: list[dict], from_: str) -> str:
+    async def send_tx(self, calls: list[Call], authwits: list[dict[str, Any]], from_: str) -> str:
         """Submits a transaction; never retried (a lost answer is resolved from the receipt)."""
         return _tx_hash(await self.call("pxe_sendTx", _send_params(calls, authwits, from_), retry=False,
                                         timeout=self.send_timeout))
 
-    async def create_authwits(self, from_: str, intents: list[tuple[str, Call]]) -> list[dict | PxeError]:
+    async def create_authwits(self, from_: str, intents: list[tuple[str, Call]]) -> list[dict[str, Any] | PxeError]:
         """One authwit per (caller, call), in one batch; a PxeError in place of each that failed."""
         return await self.call_many([("pxe_createAuthWit", _authwit_params(from_, caller, call)) for caller, call in intents])
 
-    async def send_txs(self, txs: list[tuple[list[Call], list[dict]]], from_: str) -> list[str | PxeError]:
+    async def send_txs(self, txs: list[tuple[list[Call], list[dict[str, Any]]]], from_: str) -> list[str | PxeError]:
         """Several transactions in one batch; never retried. Per transaction its hash or its PxeError."""
         answers = await self.call_many([("pxe_sendTx", _send_params(calls, authwits, from_)) for calls, authwits in txs],
                                        timeout=self.send_timeout)
@@ -230,7 +231,7 @@ class PxeClient(JsonRpc):
         return values[:count]
 
 
-def _utility_params(function: str, args: list[int | str], to: str, authwits: list | None, from_: str | None) -> list[Any]:
+def _utility_params(function: str, args: list[int | str], to: str, authwits: list[Any] | None, from_: str | None) -> list[Any]:
     params: list[Any] = [function, [to_field(a) for a in args], normalize_address(to), authwits or []]
     if from_ is not None:
         params.append(normalize_address(from_))
@@ -267,7 +268,7 @@ def _authwit_params(from_: str, caller: str, call: Call) -> list[Any]:
     return [normalize_address(from_), {"caller": normalize_address(caller), "call": call.to_json()}]
 
 
-def _send_params(calls: list[Call], authwits: list[dict], from_: str) -> list[Any]:
+def _send_params(calls: list[Call], authwits: list[dict[str, Any]], from_: str) -> list[Any]:
     return [{"calls": [c.to_json() for c in calls], "authWitnesses": list(authwits)}, {"from": normalize_address(from_)}]
 
 

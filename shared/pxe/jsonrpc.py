@@ -80,7 +80,7 @@ class JsonRpc:
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
-    async def call(self, method: str, params: list, *, retry: bool = True, timeout: float | None = None) -> Any:
+    async def call(self, method: str, params: list[Any], *, retry: bool = True, timeout: float | None = None) -> Any:
         """A raw JSON-RPC call; retried on PxeUnreachable only, and only when `retry`. `timeout` overrides
         the client's for this call (a send through a real PXE waits for client-side proving)."""
         try:
@@ -89,7 +89,7 @@ class JsonRpc:
         except RetriesExhausted as exc:
             raise exc.last from None  # type: ignore[misc]
 
-    async def _call_once(self, method: str, params: list, timeout: float | None = None) -> Any:
+    async def _call_once(self, method: str, params: list[Any], timeout: float | None = None) -> Any:
         request_id = next(self._ids)
         payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
@@ -111,7 +111,7 @@ class JsonRpc:
             raise rpc_error(body["error"], method)
         return body["result"]
 
-    async def call_many(self, requests: list[tuple[str, list]], *, timeout: float | None = None) -> list[Any]:
+    async def call_many(self, requests: list[tuple[str, list[Any]]], *, timeout: float | None = None) -> list[Any]:
         """Several calls in one JSON-RPC 2.0 batch: per call its result, or the PxeError it raised.
 
         Never retried: a batch may carry sends. A PXE that refuses batches (it answers the array
@@ -127,7 +127,7 @@ class JsonRpc:
                 return answers
         return list(await asyncio.gather(*(_settled(self._call_once(m, p, timeout)) for m, p in requests)))
 
-    async def _batch_once(self, requests: list[tuple[str, list]], timeout: float | None = None) -> list[Any] | None:
+    async def _batch_once(self, requests: list[tuple[str, list[Any]]], timeout: float | None = None) -> list[Any] | None:
         ids = [next(self._ids) for _ in requests]
         payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, requests, strict=True)]
         methods = ",".join(sorted({m for m, _ in requests}))

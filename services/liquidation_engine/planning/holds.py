@@ -66,7 +66,7 @@ class Cooldowns:
     def next_delay(self, escrow: str) -> float:
         """The cooldown the escrow's next failure starts (written to the database for every engine)."""
         count = self._failures.get(escrow, 0) + 1
-        return min(self.maximum, self.base * 2 ** min(count - 1, 32))
+        return min(self.maximum, self.base * 2.0 ** min(count - 1, 32))
 
     def failed(self, escrow: str) -> float:
         """Start (or lengthen) the escrow's cooldown; returns its length in seconds."""

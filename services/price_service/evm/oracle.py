@@ -79,7 +79,8 @@ def _artifact_text() -> str:
 
 def load_artifact() -> dict[str, Any]:
     """The committed compiled artifact (a fresh copy each call: callers may mutate it)."""
-    return json.loads(_artifact_text())
+    artifact: dict[str, Any] = json.loads(_artifact_text())
+    return artifact
 
 
 class PriceOracle:

@@ -190,7 +190,7 @@ class TxSender:
         """
         for method, params in (("txpool_contentFrom", [self.address]), ("txpool_content", [])):
             try:
-                answer = await self.chain.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+                answer = await self.chain.w3.provider.make_request(method, params)
             except Exception:  # noqa: BLE001 - a node error: try the next way, or do without
                 continue
             result = answer.get("result")

@@ -67,6 +67,7 @@ def round_to_decimals(price_8_decimals: int, decimals: int) -> int:
     "rounded to 4 decimals" and what the protocol's own TypeScript did (Math.round). Half up on a
     positive price is symmetric enough: it moves a price by at most half a unit of the last decimal."""
     if decimals >= 8:
-        return price_8_decimals * 10 ** (decimals - 8)
-    unit = 10 ** (8 - decimals)
+        scale: int = 10 ** (decimals - 8)
+        return price_8_decimals * scale
+    unit: int = 10 ** (8 - decimals)
     return (price_8_decimals + unit // 2) // unit

@@ -40,7 +40,8 @@ def derived_base_price(symbol: str) -> int:
     digest = int.from_bytes(hashlib.sha256(symbol.encode()).digest()[:8], "big")
     mantissa = 100 + digest % 900  # three significant digits
     exponent = (digest // 900) % 5
-    return mantissa * 10 ** (exponent + 5)
+    scale: int = 10 ** (exponent + 5)
+    return mantissa * scale
 
 
 def base_price(symbol: str) -> int:
