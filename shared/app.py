@@ -4,9 +4,10 @@ the typed dependency its routes take, and `run` (what each `python -m services.<
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol, TypeVar
+from typing import NoReturn, Protocol, TypeVar
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 from shared import VERSION
 from shared.errors import BodySizeLimit, install_error_handlers
 from shared.health import HealthReport
-from shared.logging import configure_logging, get_logger
+from shared.logging import configure_logging, get_logger, mask
 from shared.metrics import Metrics, metrics_router
 from shared.settings import ServiceSettings, load_settings_or_exit
 
@@ -48,16 +49,11 @@ def create_service_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await service.start()
-        log.info("Service started", port=settings.port, version=VERSION, settings=settings.masked())
-        if settings.api_key_generated:
-            log.warning("API key generated", reason="LIQUIDATION_API_KEY is not set; development only",
-                        hint="set LIQUIDATION_API_KEY to call the authenticated endpoints")
+        await start_service(settings, service)
         try:
             yield
         finally:
-            await service.stop()
-            log.info("Service stopped", port=settings.port, version=VERSION)
+            await stop_service(settings, service)
 
     app = FastAPI(title=settings.service_name, version=VERSION, description=description, lifespan=lifespan)
     app.state.settings = settings
@@ -70,6 +66,19 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+async def start_service(settings: ServiceSettings, service: Lifecycle) -> None:
+    await service.start()
+    log.info("Service started", port=settings.port, version=VERSION, settings=settings.masked())
+    if settings.api_key_generated:
+        log.warning("API key generated", reason="LIQUIDATION_API_KEY is not set; development only",
+                    hint="set LIQUIDATION_API_KEY to call the authenticated endpoints")
+
+
+async def stop_service(settings: ServiceSettings, service: Lifecycle) -> None:
+    await service.stop()
+    log.info("Service stopped", port=settings.port, version=VERSION)
 
 
 def _health_router(service: Lifecycle, model: type[BaseModel]) -> APIRouter:
@@ -97,23 +106,47 @@ def service_of(cls: type[T]) -> Callable[[Request], T]:
 
 
 def run(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
-    """`python -m services.<service>`: settings (a bad one stops here with one line and exit code 2),
-    logging, then the app until SIGINT/SIGTERM."""
+    """`python -m services.<service>`: settings, logging, the service started, then the app until SIGINT or
+    SIGTERM. A bad setting, or a start that cannot succeed (a database that does not exist or refuses
+    writes, say), stops here with one line naming the cause and exit code 2, never a traceback."""
     settings = load_settings_or_exit(settings_class)
     setup_logging(settings)
-    serve(create_app(settings), settings)
+    try:
+        app = create_app(settings)
+    except Exception as exc:  # noqa: BLE001 - e.g. a DATABASE_URL its driver refuses
+        _cannot_start(settings, exc)
+    raise SystemExit(asyncio.run(_serve(app, settings)))
+
+
+async def _serve(app: FastAPI, settings: ServiceSettings) -> int:
+    service: Lifecycle = app.state.service
+    try:
+        await start_service(settings, service)
+    except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+        await _stop_quietly(service)
+        _cannot_start(settings, exc)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    try:
+        await server.serve()
+    finally:
+        await stop_service(settings, service)
+    return 0 if server.started else 1
+
+
+async def _stop_quietly(service: Lifecycle) -> None:
+    try:
+        await service.stop()
+    except Exception:  # noqa: BLE001 - it never fully started; what matters is the cause reported next
+        pass
+
+
+def _cannot_start(settings: ServiceSettings, exc: BaseException) -> NoReturn:
+    reason = str(mask(" ".join(str(exc).split()) or type(exc).__name__))[:300]
+    log.error("Service failed to start", error=reason)
+    print(f"{settings.service_name}: cannot start: {reason}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def setup_logging(settings: ServiceSettings) -> None:
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
-
-
-def serve(app: FastAPI, settings: ServiceSettings, **uvicorn_options: Any) -> None:
-    """Run until SIGINT/SIGTERM; uvicorn drives the lifespan so stop hooks always run."""
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_config=None, access_log=False, lifespan="on", **uvicorn_options
-    )
-    server = uvicorn.Server(config)
-    asyncio.run(server.serve())
-    if not server.started:
-        raise SystemExit(1)

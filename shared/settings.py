@@ -14,6 +14,7 @@ import socket
 import sys
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,7 @@ MIN_API_KEY_LENGTH = 32
 PLACEHOLDER_MARKERS = ("change", "placeholder", "example", "your", "replace", "xxxx", "secret-key-here")
 
 S = TypeVar("S", bound="ServiceSettings")
+DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 class SettingsError(Exception):
@@ -44,6 +46,25 @@ def check_hex(setting: str, value: str, digits: int, exact: bool = True) -> str:
         size = f"{digits}" if exact else f"up to {digits}"
         raise ValueError(f"{setting} must be 0x followed by {size} hex digits")
     return value
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def url_list(setting: str, raw: str, *, https_outside_loopback: bool = False) -> list[str]:
+    """A comma-separated list of http(s) URLs, at least one, each without a trailing slash. With
+    `https_outside_loopback` a plain-http URL is refused unless it points at this machine (a local proxy),
+    because what it carries (an API key, say) would travel in clear."""
+    urls = [u.strip().rstrip("/") for u in raw.split(",") if u.strip()]
+    if not urls:
+        raise ValueError(f"{setting} must name at least one http(s) URL")
+    for url in urls:
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"{setting} must be http(s) URLs, comma-separated")
+        if https_outside_loopback and parsed.scheme == "http" and parsed.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(f"{setting} must use https (plain http only to a loopback address such as a local proxy)")
+    return urls
 
 
 def looks_like_placeholder(key: str) -> bool:
@@ -114,15 +135,46 @@ class DatabaseSettings(SettingsGroup):
     def _database_defaults(self) -> DatabaseSettings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///./data/{self.database_name}.db"
+        scheme = self.database_url.split("://", 1)[0] if "://" in self.database_url else ""
+        if scheme not in DATABASE_SCHEMES:
+            # The message never repeats the URL: it may hold a password.
+            raise ValueError(f"DATABASE_URL must start with {' or '.join(s + '://' for s in DATABASE_SCHEMES)}")
         if not self.instance_id:
             self.instance_id = f"{socket.gethostname()[:40]}-{os.getpid()}"
         return self
 
 
 class PxeSettings(SettingsGroup):
-    """The PXE JSON-RPC (docs/pxe-jsonrpc.md): a gateway on a real network, or the development PXE."""
+    """The PXE JSON-RPC (docs/pxe-jsonrpc.md): gateways on a real network, or the development PXE.
+
+    A real PXE runs one job at a time, seconds each, so work that must not queue behind other work can
+    use gateways of its own: PXE_URL lists the gateways of every role; PXE_SEND_URL (transactions: proofs)
+    and PXE_READ_URL (note reads, simulations) replace it for their role. Each is a comma-separated list
+    whose gateways share the role's work (RUNBOOK.md, "Sizing the PXE gateways").
+    """
 
     pxe_url: str = "http://127.0.0.1:8080"
+    pxe_send_url: str = ""
+    pxe_read_url: str = ""
+
+    @model_validator(mode="after")
+    def _pxe_urls(self) -> PxeSettings:
+        url_list("PXE_URL", self.pxe_url)
+        for role in ("send", "read"):
+            raw = getattr(self, f"pxe_{role}_url")
+            if raw.strip():
+                url_list(f"PXE_{role.upper()}_URL", raw)
+        return self
+
+    def pxe_urls(self, role: Literal["send", "read"]) -> list[str]:
+        """The gateways that do this role's work: its own list, else PXE_URL's."""
+        raw = getattr(self, f"pxe_{role}_url")
+        return url_list(f"PXE_{role.upper()}_URL", raw) if raw.strip() else url_list("PXE_URL", self.pxe_url)
+
+    @property
+    def all_pxe_urls(self) -> list[str]:
+        """Every gateway this service uses, once each (accounts and escrows are registered with each)."""
+        return list(dict.fromkeys([*self.pxe_urls("send"), *self.pxe_urls("read")]))
 
 
 class FeedSettings(SettingsGroup):
@@ -141,6 +193,8 @@ class FeedSettings(SettingsGroup):
             raise ValueError(f"{kind.address_setting.upper()} is required in production with PROTOCOL={self.protocol}")
         if address:
             check_hex(kind.address_setting.upper(), address, kind.address_digits, exact=kind.exact_digits)
+        if kind.on_evm:
+            url_list("RPC_URL", self.rpc_url)
         return self
 
     @property
@@ -203,6 +257,9 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
             register_secret(value.get_secret_value())
     for key in settings.api_keys:
         register_secret(key)
+    if isinstance(settings, DatabaseSettings) and "@" in settings.database_url:
+        credentials = settings.database_url.split("://", 1)[-1].rsplit("@", 1)[0]
+        register_secret(credentials.split(":", 1)[-1])  # the password, never logged or printed
     return settings
 
 
