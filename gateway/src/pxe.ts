@@ -24,7 +24,7 @@ export interface EmbeddedPxe {
   stop(): Promise<void>;
 }
 
-type PxeSettings = Pick<GatewayConfig, 'nodeUrl' | 'dataDir' | 'proverEnabled' | 'feePayment'>;
+type PxeSettings = Pick<GatewayConfig, 'nodeUrl' | 'dataDir' | 'proverEnabled' | 'feePayment' | 'maxAccounts'>;
 
 export async function startEmbeddedPxe(settings: PxeSettings): Promise<EmbeddedPxe> {
   const started = Date.now();
@@ -33,7 +33,7 @@ export async function startEmbeddedPxe(settings: PxeSettings): Promise<EmbeddedP
   const config = { ...getPXEConfig(), proverEnabled: settings.proverEnabled, dataDirectory: settings.dataDir };
   const store = await openStore(settings.dataDir, config.dataStoreMapSizeKb, info.l1ContractAddresses.rollupAddress);
   const pxe = await createPXE(node, config, { store: store as never, loggers: {} });
-  const wallet = new GatewayWallet(pxe, node, settings.feePayment);
+  const wallet = new GatewayWallet(pxe, node, settings.feePayment, settings.maxAccounts);
   await wallet.init();
   logger.info('PXE started', {
     nodeVersion: info.nodeVersion, l1ChainId: info.l1ChainId, rollupVersion: info.rollupVersion,

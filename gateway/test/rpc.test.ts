@@ -119,7 +119,7 @@ test('status, unknown paths, bad JSON and the body limit', async () => {
 });
 
 test('while the PXE starts, /status is 503 and calls are 503 (clients retry)', async () => {
-  const server = createGatewayServer({ maxBodyBytes: 1024, methods: () => undefined });
+  const server = createGatewayServer({ maxBodyBytes: 1024, maxBatch: 10, methods: () => undefined });
   const { port } = (await listen(server, 0, '127.0.0.1')) as AddressInfo;
   try {
     const status = await fetch(`http://127.0.0.1:${port}/status`);
