@@ -94,6 +94,21 @@ describe('a real local network', { skip: !(NODE && RUN) && 'AZTEC_NODE_URL and A
     assert.match(six.body.error.message, /at most 5 calls/);
   });
 
+  test('with FEE_PAYMENT=sponsored the SponsoredFPC pays and four calls land; five are refused', async () => {
+    const sponsored = await gatewayOn(NODE!, { feePayment: 'sponsored' });
+    try {
+      const from = (await rpc(sponsored.url, 'pxe_registerAccount', [accounts[0]!.secret])).body.result.address;
+      assert.deepEqual((await rpc(sponsored.url, 'pxe_getTxLimits', [])).body.result, { maxCallsPerTx: 4 });
+      const four = [1n, 2n, 3n, 4n].map(k => setPrices(6_000_000n + k));
+      const sent = await rpc(sponsored.url, 'pxe_sendTx', [{ calls: four, authWitnesses: [] }, { from }]);
+      assert.equal((await receipt(sent.body.result)).status, 'success');
+      const five = await rpc(sponsored.url, 'pxe_sendTx', [{ calls: [...four, setPrices(1n)], authWitnesses: [] }, { from }]);
+      assert.equal(five.body.error.code, -32701);
+    } finally {
+      await sponsored.close();
+    }
+  });
+
   test('pxe_proveTx keeps the proven tx unsent; pxe_sendProvenTx sends it, again harmlessly', async () => {
     const kept = served.gateway.proven.size();
     const { txHash } = await call('pxe_proveTx', [{ calls: [setPrices(5_000_000n)], authWitnesses: [] }, { from: admin }]);
