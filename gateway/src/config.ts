@@ -23,6 +23,13 @@ export interface GatewayConfig {
   accountSalt: string;
   maxBodyBytes: number;
   simulateBeforeSend: boolean;
+  /** Requests one JSON-RPC batch may hold. */
+  maxBatch: number;
+  /** Distinct accounts pxe_registerAccount registers before it refuses more. */
+  maxAccounts: number;
+  /** Proven transactions pxe_proveTx keeps at once, and for how long each. */
+  provenTxMax: number;
+  provenTxTtlSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +56,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     accountSalt: accountSalt(env),
     maxBodyBytes: integer(env, 'GATEWAY_MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     simulateBeforeSend: boolean(env, 'SIMULATE_BEFORE_SEND', true),
+    maxBatch: integer(env, 'GATEWAY_MAX_BATCH', 100, 1, 1000),
+    maxAccounts: integer(env, 'GATEWAY_MAX_ACCOUNTS', 32, 1, 10_000),
+    provenTxMax: integer(env, 'PROVEN_TX_MAX', 256, 1, 10_000),
+    provenTxTtlSeconds: integer(env, 'PROVEN_TX_TTL_SECONDS', 600, 600, 86_400),
   };
 }
 

@@ -52,6 +52,34 @@ export function isSimulationFailure(err: unknown): boolean {
   return /Assertion failed|reverted|Circuit execution failed|Failed to solve brillig/i.test(err.message);
 }
 
+const MISSING_NOTE = /Attempted to read past end of BoundedVec/;
+const UNKNOWN_OWNER = /No public key registered for address (0x[0-9a-fA-F]+)/;
+
+/**
+ * A contract that reads a note the PXE never discovered fails deep in Noir with "Attempted to read past end
+ * of BoundedVec"; the caller gets what it means instead. Aztec finds a note by its sender's tags, so the
+ * usual cause is a sender nobody registered (an escrow's owner), or a contract registered without its key.
+ */
+export async function explainMissingNote<T>(contracts: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const text = `${err instanceof Error ? err.message : String(err)} ${String((err as { originalMessage?: unknown })?.originalMessage ?? '')}`;
+    const owner = text.match(UNKNOWN_OWNER)?.[1];
+    if (owner) {
+      throw new ExecutionError(
+        `No note found for ${contracts}: a note of it names ${owner}, whose keys this PXE does not hold. Aztec derives a ` +
+          `note's nullifier from its owner's keys, so only a PXE holding them (pxe_registerAccount) reads that note`,
+      );
+    }
+    if (!MISSING_NOTE.test(text)) throw err;
+    throw new ExecutionError(
+      `No note found for ${contracts}: the PXE holds no note this call reads. Register the note's sender with ` +
+        `pxe_registerSender (an escrow's owner) and a contract's own keys with pxe_registerContract {"secretKey"}, then try again`,
+    );
+  }
+}
+
 /** Any thrown value as the RpcError the client sees. */
 export function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   let methods: MethodTable | undefined;
   let stopPxe: (() => Promise<void>) | undefined;
-  const server = createGatewayServer({ maxBodyBytes: config.maxBodyBytes, methods: () => methods });
+  const server = createGatewayServer({ maxBodyBytes: config.maxBodyBytes, maxBatch: config.maxBatch, methods: () => methods });
   const bound = await listen(server, config.port, config.host);
   logger.info('Service started', { port: bound.port, host: config.host, version: VERSION, settings: masked(config) });
 

@@ -15,6 +15,7 @@ import type { AztecNode } from '@aztec/stdlib/interfaces/client';
 
 import type { GatewayConfig } from './config.js';
 import { logger } from './log.js';
+import { RecyclingWasmProver } from './prover.js';
 import { GatewayWallet } from './wallet.js';
 
 export interface EmbeddedPxe {
@@ -24,7 +25,7 @@ export interface EmbeddedPxe {
   stop(): Promise<void>;
 }
 
-type PxeSettings = Pick<GatewayConfig, 'nodeUrl' | 'dataDir' | 'proverEnabled' | 'feePayment'>;
+type PxeSettings = Pick<GatewayConfig, 'nodeUrl' | 'dataDir' | 'proverEnabled' | 'feePayment' | 'maxAccounts'>;
 
 export async function startEmbeddedPxe(settings: PxeSettings): Promise<EmbeddedPxe> {
   const started = Date.now();
@@ -32,8 +33,11 @@ export async function startEmbeddedPxe(settings: PxeSettings): Promise<EmbeddedP
   const info = await node.getNodeInfo();
   const config = { ...getPXEConfig(), proverEnabled: settings.proverEnabled, dataDirectory: settings.dataDir };
   const store = await openStore(settings.dataDir, config.dataStoreMapSizeKb, info.l1ContractAddresses.rollupAddress);
-  const pxe = await createPXE(node, config, { store: store as never, loggers: {} });
-  const wallet = new GatewayWallet(pxe, node, settings.feePayment);
+  // the SDK's own choice of prover, but one that frees a failed proof's memory (prover.ts); a native bb
+  // (BB_BINARY_PATH and BB_WORKING_DIRECTORY) stays the SDK's
+  const prover = config.bbBinaryPath && config.bbWorkingDirectory ? undefined : new RecyclingWasmProver();
+  const pxe = await createPXE(node, config, { store: store as never, loggers: {}, prover });
+  const wallet = new GatewayWallet(pxe, node, settings.feePayment, settings.maxAccounts);
   await wallet.init();
   logger.info('PXE started', {
     nodeVersion: info.nodeVersion, l1ChainId: info.l1ChainId, rollupVersion: info.rollupVersion,

@@ -5,15 +5,17 @@
 
 import { InvalidInput, INTERNAL_ERROR, MethodNotFound, RpcError, toRpcError } from './errors.js';
 import { logger } from './log.js';
+import type { Job } from './scheduler.js';
 
-export type Handler = (params: unknown) => Promise<unknown>;
+/** A method: its params, and the request's lane for work on the PXE (node_ methods never use it). */
+export type Handler = (params: unknown, job: Job) => Promise<unknown>;
 export type MethodTable = Record<string, Handler>;
 
 export type RpcAnswer =
   | { jsonrpc: '2.0'; id: unknown; result: unknown }
   | { jsonrpc: '2.0'; id: unknown; error: { code: number; message: string } };
 
-export async function answer(methods: MethodTable, request: unknown): Promise<RpcAnswer> {
+export async function answer(methods: MethodTable, request: unknown, job: Job): Promise<RpcAnswer> {
   const id = isObject(request) && 'id' in request ? request.id : null;
   try {
     if (!isObject(request) || typeof request.method !== 'string') {
@@ -21,7 +23,7 @@ export async function answer(methods: MethodTable, request: unknown): Promise<Rp
     }
     const handler = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined;
     if (!handler) throw new MethodNotFound(request.method);
-    const result = await handler(request.params ?? []);
+    const result = await handler(request.params ?? [], job);
     return { jsonrpc: '2.0', id, result: result === undefined ? null : result };
   } catch (err) {
     const rpcError = toRpcError(err);

@@ -1,7 +1,9 @@
 /**
- * HTTP for SPEC section 6: POST / takes one JSON-RPC request or a batch (an array, answered in order with
- * HTTP 200); GET /status answers OK once the PXE is up (503 while it starts). A single error is HTTP 400
- * (500 for an internal error, 503 while starting), the body always a JSON-RPC error object.
+ * HTTP for docs/pxe-jsonrpc.md: POST / takes one JSON-RPC request or a batch (an array of at most
+ * GATEWAY_MAX_BATCH, answered in order with HTTP 200); GET /status answers OK once the PXE is up (503 while
+ * it starts). A single error is HTTP 400 (500 for an internal error, 503 while starting), the body always a
+ * JSON-RPC error object. Each request is one lane of the fair scheduler: a batch's PXE jobs run one after
+ * another, taking turns with the other requests'.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,26 +12,29 @@ import type { AddressInfo } from 'node:net';
 import { INTERNAL_ERROR, INVALID_INPUT } from './errors.js';
 import { logger } from './log.js';
 import { answer, type MethodTable, type RpcAnswer } from './rpc.js';
+import { FairScheduler, type Job } from './scheduler.js';
 
-export const MAX_BATCH = 1000;
 const STARTING = { code: INTERNAL_ERROR, message: 'PXE gateway is starting: the Aztec node has not answered yet' };
 
 export interface ServerOptions {
   maxBodyBytes: number;
+  /** Requests one batch may hold (GATEWAY_MAX_BATCH). */
+  maxBatch: number;
   /** The method table once the PXE is up; undefined while it starts. */
   methods: () => MethodTable | undefined;
 }
 
 export function createGatewayServer(options: ServerOptions): Server {
+  const scheduler = new FairScheduler(); // one PXE behind this server, so one scheduler
   return createServer((req, res) => {
-    handle(options, req, res).catch(err => {
+    handle(options, scheduler, req, res).catch(err => {
       logger.error('HTTP handler failed', { error: err instanceof Error ? err.message : String(err) });
       if (!res.headersSent) sendJson(res, 500, rpcError(null, INTERNAL_ERROR, 'Internal error'));
     });
   });
 }
 
-async function handle(options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(options: ServerOptions, scheduler: FairScheduler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/status') {
     const ready = options.methods() !== undefined;
@@ -57,19 +62,19 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
     sendJson(res, 503, rpcError(null, STARTING.code, STARTING.message));
     return;
   }
-  await respond(methods, parsed, res);
-}
-
-async function respond(methods: MethodTable, parsed: unknown, res: ServerResponse): Promise<void> {
-  if (Array.isArray(parsed)) {
-    if (parsed.length === 0 || parsed.length > MAX_BATCH) {
-      sendJson(res, 400, rpcError(null, INVALID_INPUT, `A batch must hold 1 to ${MAX_BATCH} requests`));
-      return;
-    }
-    sendJson(res, 200, await Promise.all(parsed.map(item => answer(methods, item))));
+  if (Array.isArray(parsed) && (parsed.length === 0 || parsed.length > options.maxBatch)) {
+    sendJson(res, 400, rpcError(null, INVALID_INPUT, `A batch must hold 1 to ${options.maxBatch} requests (GATEWAY_MAX_BATCH), got ${parsed.length}`));
     return;
   }
-  const single = await answer(methods, parsed);
+  await respond(methods, scheduler.lane(), parsed, res);
+}
+
+async function respond(methods: MethodTable, lane: Job, parsed: unknown, res: ServerResponse): Promise<void> {
+  if (Array.isArray(parsed)) {
+    sendJson(res, 200, await Promise.all(parsed.map(item => answer(methods, item, lane))));
+    return;
+  }
+  const single = await answer(methods, parsed, lane);
   const status = 'error' in single ? (single.error.code === INTERNAL_ERROR ? 500 : 400) : 200;
   sendJson(res, status, single);
 }

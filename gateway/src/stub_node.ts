@@ -28,6 +28,8 @@ export interface StubNode {
   /** Every method the PXE asked for, in order (tests read it). */
   calls: string[];
   blockNumber: number;
+  /** Public storage words by `${contract}:${slot}` (lower-case 0x + 64 hex); others read as zero. */
+  storage: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ function answerFor(stub: StubNode, method: string, params: unknown[]): Answer {
     case 'node_getBlockNumber':
     case 'node_getProvenBlockNumber':
       return { result: stub.blockNumber };
+    case 'node_getPublicStorageAt':
+      return { result: stub.storage.get(`${String(params[1]).toLowerCase()}:${String(params[2]).toLowerCase()}`) ?? aztec(0) };
     case 'node_getTxReceipt': // every hash is unknown here: Aztec answers "dropped" for those
       return { result: { txHash: String(params[0] ?? aztec(0)), status: 'dropped', error: '' } };
     case 'node_getContract':
@@ -57,7 +61,7 @@ function answerFor(stub: StubNode, method: string, params: unknown[]): Answer {
 }
 
 export function startStubNode(port = 0, host = '127.0.0.1'): Promise<StubNode> {
-  const stub: StubNode = { url: '', calls: [], blockNumber: 0, close: async () => {} };
+  const stub: StubNode = { url: '', calls: [], blockNumber: 0, storage: new Map(), close: async () => {} };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', chunk => (body += chunk));

@@ -11,7 +11,7 @@ import { getContractInstanceFromInstantiationParams } from '@aztec/stdlib/contra
 import { deriveKeys } from '@aztec/stdlib/keys';
 
 import { SHIPPED_ARTIFACTS_DIR } from '../src/artifacts.js';
-import { type Gateway, startGateway } from '../src/gateway.js';
+import { type Gateway, type GatewaySettings, startGateway } from '../src/gateway.js';
 import { setLogSink } from '../src/log.js';
 import { createGatewayServer, listen } from '../src/server.js';
 import { startStubNode, type StubNode } from '../src/stub_node.js';
@@ -26,23 +26,30 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function runningGateway(dataDir?: string): Promise<Running> {
+export const TEST_LIMITS = { maxBatch: 20, maxAccounts: 40 };
+
+export async function runningGateway(dataDir?: string, settings: Partial<GatewaySettings> = {}): Promise<Running> {
   const stub = await startStubNode();
+  const served = await gatewayOn(stub.url, { dataDir, ...settings });
+  return { ...served, stub, close: async () => { await served.close(); await stub.close(); } };
+}
+
+/** The gateway in-process on a free loopback port, against the node at `nodeUrl` (fake proofs). */
+export async function gatewayOn(nodeUrl: string, settings: Partial<GatewaySettings> = {}): Promise<Omit<Running, 'stub'>> {
   const gateway = await startGateway({
-    nodeUrl: stub.url, dataDir, proverEnabled: false, feePayment: 'fee-juice', artifactsDirs: [],
+    nodeUrl, dataDir: undefined, proverEnabled: false, feePayment: 'fee-juice', artifactsDirs: [],
     deploymentsFile: undefined, accountSalt: '0x0', simulateBeforeSend: true,
+    maxAccounts: TEST_LIMITS.maxAccounts, provenTxMax: 4, provenTxTtlSeconds: 600, ...settings,
   });
-  const server = createGatewayServer({ maxBodyBytes: 64 * 1024, methods: () => gateway.methods });
+  const server = createGatewayServer({ maxBodyBytes: 64 * 1024, maxBatch: TEST_LIMITS.maxBatch, methods: () => gateway.methods });
   const { port } = (await listen(server, 0, '127.0.0.1')) as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    stub,
     gateway,
     close: async () => {
       server.closeAllConnections();
       await new Promise(done => server.close(() => done(undefined)));
       await gateway.stop();
-      await stub.close();
     },
   };
 }

@@ -41,6 +41,23 @@ const BAD_INPUT: [string, unknown, RegExp][] = [
   ['pxe_sendTx', [{ calls: [CALL] }, {}], /from must be 0x/],
   ['pxe_sendTx', [{ calls: [{ ...CALL, to: 'x' }] }, { from: A }], /calls\[0\].to must be 0x/],
   ['pxe_sendTx', [{ calls: [CALL], authWitnesses: [{}] }, { from: A }], /authWitnesses\[0\].requestHash must be a field element/],
+  ['pxe_proveTx', [{ calls: [] }, { from: A }], /calls must be a non-empty array/],
+  ['pxe_proveTx', [{ calls: [CALL] }, { from: A }], /Unknown account/],
+  ['pxe_sendProvenTx', ['0xzz'], /txHash must be a field element/],
+  ['pxe_sendProvenTx', [], /Expected 1 params, got 0/],
+  ['pxe_getTxLimits', [1], /Expected 0 params, got 1/],
+  ['pxe_registerSender', ['bob'], /address must be 0x followed by 1 to 64 hex digits/],
+  ['pxe_registerSender', [], /Expected 1 params, got 0/],
+  ['pxe_getNotes', [A], /filter must be an object/],
+  ['pxe_getNotes', [{}], /filter.contractAddress must be 0x/],
+  ['pxe_getNotes', [{ contractAddress: A, storageSlot: 'x' }], /filter.storageSlot must be a field element/],
+  ['pxe_getNotes', [{ contractAddress: A, scopes: A }], /filter.scopes must be an array of addresses/],
+  ['pxe_getNotes', [{ contractAddress: A, scopes: ['x'] }], /filter.scopes\[0\] must be 0x/],
+  ['pxe_simulateView', ['get_price', [], A, A], /Unknown account/],
+  ['node_getPublicStorageAt', ['earliest', A, A], /block must be "latest" or a block number/],
+  ['node_getPublicStorageAt', [-1, A, A], /block must be "latest" or a block number/],
+  ['node_getPublicStorageAt', ['latest', 'feed', A], /contract must be 0x/],
+  ['node_getPublicStorageAt', ['latest', A, 'slot'], /slot must be a field element/],
 ];
 
 test('bad input answers -32701 for every method', async () => {
@@ -119,7 +136,7 @@ test('status, unknown paths, bad JSON and the body limit', async () => {
 });
 
 test('while the PXE starts, /status is 503 and calls are 503 (clients retry)', async () => {
-  const server = createGatewayServer({ maxBodyBytes: 1024, methods: () => undefined });
+  const server = createGatewayServer({ maxBodyBytes: 1024, maxBatch: 10, methods: () => undefined });
   const { port } = (await listen(server, 0, '127.0.0.1')) as AddressInfo;
   try {
     const status = await fetch(`http://127.0.0.1:${port}/status`);

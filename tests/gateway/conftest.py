@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,18 +95,24 @@ def start_gateway(node_url: str, tmp: Path, **settings: str) -> RunningGateway:
     return RunningGateway(url, process, log, time.monotonic() - started)
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    """The gateway on the loopback stub node; fake proofs (nothing is proven against a stub anyway)."""
+@contextmanager
+def stub_gateway(tmp: Path, **settings: str) -> Iterator[RunningGateway]:
+    """The gateway (with these settings) on its own loopback stub node; fake proofs (nothing is proven against a stub)."""
     if not gateway_installed():
         pytest.skip("gateway/node_modules is missing: run `npm ci --prefix gateway` (or `make test-gateway`)")
-    tmp = tmp_path_factory.mktemp("gateway")
     node_url, stub = _stub_node(tmp)
     try:
-        running = start_gateway(node_url, tmp, PXE_PROVER_ENABLED="false")
+        running = start_gateway(node_url, tmp, PXE_PROVER_ENABLED="false", **settings)
         try:
             yield running
         finally:
             stop_process(running.process)
     finally:
         stop_process(stub)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """The gateway on the loopback stub node, default settings."""
+    with stub_gateway(tmp_path_factory.mktemp("gateway")) as running:
+        yield running

@@ -7,6 +7,10 @@ running Aztec 3.0.0-devnet.5 with nocom-v1 deployed, gateway/node_modules, and (
   ARTIFACTS_DIR             directory with the pool and token artifacts (NocomLendingPoolV1, aztec-standards Token)
   AZTEC_ESCROW_INSTANCE     the escrow's contract instance, JSON (as nocom-v1's frontend stores it)
   AZTEC_ESCROW_SECRET_KEY   the escrow's secret key (decrypts its notes)
+  AZTEC_ESCROW_OWNER_SECRET_KEY  the escrow owner's account secret key: the escrow's ConfigNote (get_config)
+                            names the owner, and Aztec derives its nullifier from the owner's keys, so only a
+                            PXE holding them reads it (measured, docs/pxe-jsonrpc.md "No note"); a Schnorr account
+  AZTEC_ESCROW_OWNER_SALT   that account's salt (default 0)
   LIQUIDATOR_PRIVATE_KEY    the liquidator account's secret key: a deployed Schnorr account with fee juice
                             (or FEE_PAYMENT=sponsored on a network with Aztec's SponsoredFPC)
   AZTEC_LIQUIDATOR_SALT     that account's salt (default 0)
@@ -86,6 +90,8 @@ async def read_position(client: PxeClient) -> Position:
     instance = json.loads(setting("AZTEC_ESCROW_INSTANCE"))
     escrow = normalize_address(instance["address"])
     await client.register_contract(instance, setting("AZTEC_ESCROW_SECRET_KEY"))
+    owner_key, owner_salt = to_field(setting("AZTEC_ESCROW_OWNER_SECRET_KEY")), to_field(ENV.get("AZTEC_ESCROW_OWNER_SALT", "0x0"))
+    await client.call("pxe_registerAccount", [owner_key, owner_salt])  # an account is a sender too: its tags are searched
     await client.simulate_utility("sync_private_state", [], escrow)
     config_note = await client.simulate_utility("get_config", [], escrow)
     assert len(config_note) == 6, config_note  # owner, holder_commitment, pool, collateral, loaned, randomness
