@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+DatabaseState = Literal["ok", "unreachable", "read-only", "schema missing"]
 
 
 class Database:
@@ -37,12 +40,25 @@ class Database:
             yield session
 
     async def ping(self) -> bool:
+        return await self.state() == "ok"
+
+    async def state(self, table: str | None = None) -> DatabaseState:
+        """Whether the service can do its work here: the database answers, takes writes (a PostgreSQL
+        turned read-only answers every read and refuses every write), and holds `table` (a database
+        recreated empty answers too, but every request would fail)."""
         try:
             async with self.engine.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
-            return True
-        except Exception:
-            return False
+                if not self.is_sqlite and (await conn.exec_driver_sql("SHOW transaction_read_only")).scalar() == "on":
+                    return "read-only"
+                if table is not None:
+                    try:
+                        await conn.exec_driver_sql(f'SELECT 1 FROM "{table}" LIMIT 1')
+                    except Exception:  # noqa: BLE001 - the table is gone: the schema is not there
+                        return "schema missing"
+            return "ok"
+        except Exception:  # noqa: BLE001 - any other failure is "unreachable" here
+            return "unreachable"
 
     async def close(self) -> None:
         await self.engine.dispose()
