@@ -1,5 +1,5 @@
 /**
- * Functions called by name, arguments as flat Fr[] (SPEC section 6). A name resolves to its ABI in the
+ * Functions called by name, arguments as flat Fr[] (docs/pxe-jsonrpc.md). A name resolves to its ABI in the
  * artifact; the flat fields are checked against that ABI (count, integer widths, booleans) and become a
  * FunctionCall with the selector Aztec computes from the name and parameter types. Results are flattened
  * back to Fr[] in Noir ABI order (a struct's fields in order, a BoundedVec's storage then its length).

@@ -1,5 +1,5 @@
 /**
- * JSON-RPC errors of SPEC section 6 and how SDK failures map to them. Clients get a message, never a
+ * JSON-RPC errors of docs/pxe-jsonrpc.md and how SDK failures map to them. Clients get a message, never a
  * stack trace: anything unexpected becomes -32603 "Internal error" and is logged here instead.
  */
 

@@ -1,5 +1,5 @@
 /**
- * One JSON object a line on stdout, as the Python services log (SPEC section 4):
+ * One JSON object a line on stdout, as the Python services log (docs/log-events.md):
  * {"timestamp", "level", "service": "pxe-gateway", "event", ...fields}. Secret keys are never passed here;
  * fields named like secrets are masked all the same, in case a caller slips.
  */

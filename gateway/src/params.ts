@@ -1,5 +1,5 @@
 /**
- * Checks on JSON-RPC params (SPEC section 6 wire format). Every failure is an InvalidInput (-32701)
+ * Checks on JSON-RPC params (docs/pxe-jsonrpc.md, transport). Every failure is an InvalidInput (-32701)
  * whose message names the parameter, so a client can fix its call without reading our code.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The JSON-RPC method table and one request's answer. Errors carry SPEC section 6 codes; anything
+ * The JSON-RPC method table and one request's answer. Errors carry the codes of docs/pxe-jsonrpc.md; anything
  * unexpected is logged with its stack here and answered as -32603 without one.
  */
 

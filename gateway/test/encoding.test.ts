@@ -61,7 +61,7 @@ test('liquidate: four flat fields, unchanged into the call and through the SDK e
   assert.deepEqual(big(named), big(args)); // the SDK's own encoding of the named arguments
 });
 
-test('set_prices: each BoundedVec is its storage padded with zeros, then its length (SPEC section 10)', async () => {
+test('set_prices: each BoundedVec is its storage padded with zeros, then its length (docs/money-math.md, the nocom-v1 feed)', async () => {
   const feed = feedArtifact();
   const fn = findFunction(feed, 'set_prices');
   const [a, b] = [AztecAddress.fromBigInt(0xaan), AztecAddress.fromBigInt(0xbbn)];
