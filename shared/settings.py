@@ -75,7 +75,8 @@ def looks_like_placeholder(key: str) -> bool:
 class SettingsGroup(BaseSettings):
     """The root of every group: how settings are read, and what each group may assume of the others."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # allow_inf_nan=False: a duration of inf or nan (PRICE_POLL_INTERVAL=inf) would stop a loop forever.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False, allow_inf_nan=False)
 
     environment: Literal["production", "development"] = "production"
     protocol: ProtocolName = "reference"
