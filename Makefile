@@ -35,10 +35,10 @@ test-gateway: $(VENV)/.installed gateway/node_modules/.installed
 	npm --prefix gateway test
 	$(PY) -m pytest tests/gateway -rs
 
-# Opt-in: a real Aztec 3.0.0-devnet.5 network (AZTEC_NODE_URL=... make test-aztec); skipped without it.
-# Its environment is listed in tests/gateway/test_aztec_network.py.
+# Opt-in: the suite on a real Aztec 3.0.0-devnet.5 network (AZTEC_NODE_URL=... make test-aztec); skipped
+# without it, and says so. Its environment is listed in tests/aztec/conftest.py.
 test-aztec: $(VENV)/.installed gateway/node_modules/.installed
-	$(PY) -m pytest tests/gateway/test_aztec_network.py -rs
+	$(PY) -m pytest tests/aztec -rs -p no:randomly
 
 run: setup
 	$(PY) -m devnet.run

@@ -2,7 +2,7 @@
 
 Everything here needs no chain: transport, batches, error codes, accounts and contract registration.
 What needs a chain (notes, views, authwits signed for a deployed account, proving, receipts of real
-transactions) is in test_aztec_network.py, run by an operator with `AZTEC_NODE_URL=... make test-aztec`.
+transactions) is in tests/aztec/, run by an operator with `AZTEC_NODE_URL=... make test-aztec`.
 """
 
 from __future__ import annotations
