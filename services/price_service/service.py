@@ -33,7 +33,7 @@ from shared.logging import get_logger
 from shared.migrations import upgrade
 from shared.periodic import Periodic
 from shared.protocols import LendingRules, rules_for
-from shared.pxe.client import PxeClient
+from shared.pxe.gateways import PxeGateways
 from shared.types import normalize_symbol
 
 log = get_logger()
@@ -81,12 +81,14 @@ class PriceService:
         return writers[self.rules.PRICE_FEED]()
 
     def _aztec_feed(self) -> PriceFeed:
+        """Sends through the PXE_SEND_URL gateways, reads through PXE_READ_URL's (the same ones by default)."""
         s, rules = self.settings, self.rules
-        pxe = PxeClient(s.pxe_url, reads=rules.READS, send_timeout=PXE_SEND_TIMEOUT)
+        send = PxeGateways(s.pxe_urls("send"), reads=rules.READS, send_timeout=PXE_SEND_TIMEOUT)
+        read = send if s.pxe_urls("read") == s.pxe_urls("send") else PxeGateways(s.pxe_urls("read"), reads=rules.READS)
         records = FeedRecords(self.db)
-        return AztecPriceFeed(pxe, AztecFeedConfig(s.price_feed_address, s.price_feed_admin_secret_key.get_secret_value(),
-                                                   s.asset_token_map, rules.PRICE_DECIMALS, _max_assets(rules)),
-                              records.load, records.save)
+        return AztecPriceFeed(send, AztecFeedConfig(s.price_feed_address, s.price_feed_admin_secret_key.get_secret_value(),
+                                                    s.asset_token_map, rules.PRICE_DECIMALS, _max_assets(rules)),
+                              records.load, records.save, read=read)
 
     def _evm_oracle_feed(self) -> PriceFeed:
         s = self.settings

@@ -1,6 +1,6 @@
 """The RPC endpoint in use is chosen by agreement (issue 21): its chain id must be the expected one
 (CHAIN_ID, or the first reachable endpoint's, logged), and a block number no other endpoint confirms is
-not trusted. The chain is a real local node; the liars are proxies in front of it (tests/shared/evm/lying_node.py)."""
+not trusted. The chain is a real local node; the liars are proxies in front of it (tests/shared/jsonrpc_proxy.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from shared.feeds.evm_oracle import OracleReader
 from shared.feeds.onchain_price import PricesUnavailable
 from shared.logging import configure_logging
 from tests.services.price_service.service_harness import events
-from tests.shared.evm.lying_node import lying_node
+from tests.shared.jsonrpc_proxy import proxy as lying_node
 
 LIE = hex(0xFFFFFFF)
 
