@@ -57,8 +57,8 @@ def assess(settings: PriceServiceSettings, keeper: PriceKeeper, tracked: int, pr
         "configError": config_error,
         "pendingJumps": sorted(keeper.guard.pending),
     }
-    unhealthy = (not probes.database or not probes.feed or config_error is not None or cycle_age > settings.watchdog_timeout
-                 or (tracked > 0 and now - last_success >= settings.fetch_stale_after))
+    unhealthy = (not probes.database or not probes.feed or config_error is not None or cycle_age > settings.watchdog_seconds
+                 or (tracked > 0 and now - last_success >= settings.fetch_stale_seconds))
     fetch_old = tracked > 0 and status.last_fetch_at is not None and now - status.last_fetch_at > 2 * settings.price_poll_interval
     degraded = (status.last_fetch_ok is False or fetch_old or status.last_update_ok is False or status.chain_error is not None
                 or pending > pending_limit or bool(disagreeing) or low_balance)
