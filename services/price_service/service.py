@@ -61,7 +61,8 @@ class PriceService:
         self.db = Database(settings.database_url)
         self.registry = AssetRegistry(self.db, settings.max_tracked_assets)
         rule = ConsensusRule(settings.required_sources, settings.max_source_spread, settings.source_max_age)
-        self.book = QuoteBook(list(sources) if sources is not None else make_sources(settings), rule, self.metrics, clock)
+        self.book = QuoteBook(list(sources) if sources is not None else make_sources(settings), rule, self.metrics, clock,
+                              timeout=settings.source_timeout)
         self.feed = self._make_feed()
         self.notifier = EngineFanout(settings.liquidation_engine_url, settings.api_keys[0], settings.notify_attempts)
         self.keeper = PriceKeeper(settings, self.registry, self.book, self.feed, self.notifier, self.metrics, clock)
@@ -94,9 +95,10 @@ class PriceService:
         s = self.settings
         config = EvmFeedConfig(s.rpc_url, s.oracle_address, s.oracle_updater_private_key.get_secret_value(),
                                s.tx_replace_after, s.max_fee_per_gas_gwei, s.rpc_max_lag_blocks,
-                               development=s.environment == "development")
+                               development=s.environment == "development", chain_id=s.chain_id)
         return EvmOracleFeed(config, lambda: self.registry.get_meta(ORACLE_META_KEY),
-                             lambda address: self.registry.set_meta(ORACLE_META_KEY, address))
+                             lambda address: self.registry.set_meta(ORACLE_META_KEY, address),
+                             on_replaced=self.metrics.replacements.inc)
 
     async def start(self) -> None:
         await upgrade(self.db, MIGRATIONS)
@@ -218,11 +220,12 @@ class PriceService:
 
     async def health(self) -> HealthReport:
         tracked = len(self.registry.symbols())
-        database, feed = await asyncio.gather(self.db.ping(), self._feed_probe())
+        database, feed = await asyncio.gather(self.db.state("assets"), self._feed_probe())
         balance = await self._balance()
         self.metrics.rpc_failovers.set(getattr(self.feed, "failovers", lambda: 0)())
         config_error = self.feed_error or self.book.config_error
-        state, checks = assess(self.settings, self.keeper, tracked, Probes(database, feed, balance), config_error)
+        leader = self.leadership.leader_id
+        state, checks = assess(self.settings, self.keeper, tracked, Probes(database, feed, balance, leader), config_error)
         return HealthReport(state, {
             "service": "price-service",
             "trackedAssets": tracked,

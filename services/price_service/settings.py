@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from services.price_service.settings_checks import MOCK_CMC_KEYS, check_production, check_timing, check_urls
+from services.price_service.settings_checks import MIN_LEASE_TTL, MOCK_CMC_KEYS, check_production, check_timing, check_urls
 from services.price_service.sources.wire import parse_symbol_map
 from shared.feeds.kinds import AZTEC_FEED, EVM_ORACLE
 from shared.pxe.fields import normalize_address, to_field
@@ -192,8 +192,10 @@ class PriceServiceSettings(ServiceSettings, PxeSettings, FeedSettings):
 
     @property
     def lease_ttl(self) -> float:
-        """Seconds the leader's lease lasts unrenewed (PRICE_LEASE_TTL, or half a poll, at most 15 s)."""
-        return self.price_lease_ttl if self.price_lease_ttl is not None else min(15.0, self.price_poll_interval / 2)
+        """Seconds the leader's lease lasts unrenewed (PRICE_LEASE_TTL, or half a poll within 1 to 15 s)."""
+        if self.price_lease_ttl is not None:
+            return self.price_lease_ttl
+        return max(MIN_LEASE_TTL, min(15.0, self.price_poll_interval / 2))
 
     @property
     def required_sources(self) -> int:

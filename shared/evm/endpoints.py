@@ -103,7 +103,7 @@ class EndpointPool:
         self.expected_chain_id = chain_id  # CHAIN_ID; None: the first endpoint that answers sets it
         self.chain_id: int | None = chain_id
         self.failovers = 0  # calls served by another endpoint than the previous call (a metric)
-        self._current = self.endpoints[0]
+        self._current: Endpoint | None = None  # the endpoint that served the last call
         self._next_probe = 0.0
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
@@ -112,12 +112,17 @@ class EndpointPool:
 
     @property
     def current_endpoint(self) -> str:
-        """The endpoint that served the last call (masked), for health and logs."""
-        return self._current.label
+        """The endpoint that served the last call (before any, the preferred one), masked, for logs."""
+        return (self._current or self.endpoints[0]).label
+
+    @property
+    def in_use(self) -> str | None:
+        """The endpoint that served the last call, masked, for health; None before any call succeeded."""
+        return self._current.label if self._current else None
 
     @property
     def current_url(self) -> str:
-        return self._current.url
+        return (self._current or self.endpoints[0]).url
 
     def status(self) -> list[dict[str, object]]:
         """Per endpoint, for a health page: label, chain id, last probed block, standing, in use."""
@@ -141,7 +146,7 @@ class EndpointPool:
                 continue
             endpoint.failed = False
             if endpoint is not self._current:
-                self.failovers += 1
+                self.failovers += self._current is not None
                 self._current = endpoint
             return content
         raise NodeUnreachable("; ".join(errors) or self._none_usable())

@@ -60,7 +60,13 @@ class EvmOracleFeed:
 
     @property
     def endpoint(self) -> str:
+        """The RPC endpoint in use (masked; before the first call, the preferred one), for messages."""
         return self._chain.current_endpoint if self._chain else mask_url(split_urls(self.config.rpc_url)[0])
+
+    @property
+    def endpoint_in_use(self) -> str | None:
+        """The RPC endpoint that served the last call, masked, for /health; None before any did."""
+        return self._chain.endpoints.in_use if self._chain else None
 
     def to_feed_units(self, price_8_decimals: int) -> int:
         return price_8_decimals
