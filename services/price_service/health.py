@@ -46,6 +46,7 @@ def assess(settings: PriceServiceSettings, keeper: PriceKeeper, tracked: int, pr
     checks: dict[str, Any] = {
         "database": probes.database,
         "chain": "ok" if probes.feed else "unreachable",
+        "chainError": status.chain_error,
         "feed": keeper.feed.address or None,
         "leader": "none: no replica holds the leader lease, nothing is pushed" if probes.leader is None else "ok",
         "rpcEndpoint": getattr(keeper.feed, "endpoint_in_use", None),

@@ -121,7 +121,7 @@ class EvmOracleFeed:
         try:
             return bool(await chain.w3.eth.get_code(self._address))  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001
-            raise FeedUnavailable(f"chain unreachable at {self.endpoint}: {type(exc).__name__}") from None
+            raise FeedUnavailable(f"chain unreachable at {self.endpoint}: {_reason(exc)}") from None
 
     async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
         if self._reader is None:
