@@ -140,6 +140,18 @@ class PriceKeeper(PushLane):
                 due[symbol] = (FeedPrice(price, observed), decision)
         return due
 
+    def _redecide(self, leftover: Due) -> Due:
+        """Found due while a push was out (an asset added then is "initial" against a feed that had no price
+        yet): once that push wrote, each is pushed only if still due against the feed as it now is."""
+        now, still = self.now(), {}
+        for symbol, (price, _) in leftover.items():
+            onchain = self.onchain.get(symbol, OnChainPrice(0, 0))
+            decision = decide(price.price, onchain.price, onchain.updated_at, now, self._s.price_change_threshold,
+                              self._s.price_heartbeat)
+            if decision.due and price.observed_at > onchain.updated_at:
+                still[symbol] = (price, decision)
+        return still
+
     def _onchain_ahead(self, symbol: str, updated_at: int, now: int, was: str | None) -> None:
         if updated_at <= now:
             return

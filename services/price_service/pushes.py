@@ -66,6 +66,10 @@ class PushLane:
     def now(self) -> int:
         raise NotImplementedError
 
+    def _redecide(self, leftover: Due) -> Due:
+        """Prices found due while a push was out, decided again against what it wrote (keeper.py)."""
+        return leftover
+
     def _lane_init(self) -> None:
         self.push = None
         # Due while a push is in flight: its replacement carries them, or the push that follows it.
@@ -102,7 +106,8 @@ class PushLane:
             self._newest = {}
             self._chain_failed(f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:200]}", sorted(due))
             return
-        if leftover:  # found due while this push was out and not carried by it: their own push now
+        leftover = self._redecide(leftover)
+        if leftover:  # found due while this push was out, not carried by it, still due against what it wrote
             self.push = PushInFlight(asyncio.create_task(self._push(leftover), name="price-push"), time.monotonic(),
                                      sorted(leftover))
 
