@@ -18,7 +18,7 @@ from devnet.suite import DEV_LIQUIDATOR_KEY as LOCAL_RUN_LIQUIDATOR_KEY
 from services.liquidation_engine.settings import DEV_LIQUIDATOR_KEY as ENGINE_DEV_KEY
 from services.price_service.published_keys import AZTEC_TEST_ACCOUNT_KEYS, DEV_CHAIN_KEYS, DEV_CHAIN_MNEMONIC, published_as
 from services.price_service.settings import DEV_UPDATER_KEY, PriceServiceSettings
-from shared.settings import load_settings
+from shared.settings import environment_names, load_settings
 from tests.conftest import TEST_API_KEY
 from tests.fixtures.paths import REPO as REPO_ROOT
 
@@ -60,8 +60,8 @@ REFUSED = [
 
 
 def start(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k.upper() not in PriceServiceSettings.model_fields and
-             k.upper() not in {n.upper() for n in PriceServiceSettings.model_fields}}
+    settings = environment_names(PriceServiceSettings)
+    clean = {k: v for k, v in os.environ.items() if k.upper() not in settings}  # the machine's own settings left out
     return subprocess.run([sys.executable, "-m", "services.price_service"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=60, env={**clean, "PYTHONPATH": str(REPO_ROOT), **env,
                                            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/p.db"})
