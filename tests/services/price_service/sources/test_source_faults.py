@@ -59,7 +59,7 @@ async def test_a_trickling_ticker_fails_at_the_deadline_and_the_cycle_goes_on_wi
         cycle = await quotes.fetch(["BTC"])
         took = time.monotonic() - started
         await coinbase.close()
-    assert took < 2.0  # the whole request bounded by SOURCE_TIMEOUT, not 30 s of per-read timeouts
+    assert took < 5  # bounded by SOURCE_TIMEOUT (1 s); the trickle alone lasts 25 s and never trips a read timeout
     assert cycle.answered and cycle.agreed["BTC"].price == BTC and cycle.agreed["BTC"].source == "kraken"
     assert "no answer within 1 s" in (quotes.status["coinbase"].error or "")
     assert quotes.metrics.registry.get_sample_value("price_service_fetches_total",
