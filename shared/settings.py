@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.feeds.kinds import FeedKind
@@ -182,9 +182,23 @@ class FeedSettings(SettingsGroup):
     """The protocol's price feed: the EVM PriceOracle on RPC_URL, or nocom-v1's Aztec feed (through the PXE)."""
 
     rpc_url: str = "http://127.0.0.1:8545"
+    # The chain every RPC_URL endpoint must be on (SPEC section 2); empty: the first reachable endpoint's.
+    chain_id: int | None = Field(None, ge=1, le=2**53)
     oracle_address: str = ""
     price_feed_address: str = ""
     price_heartbeat: float = Field(1800, gt=0)
+
+    @field_validator("chain_id", mode="before")
+    @classmethod
+    def _empty_chain_id(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if not text.isdigit():
+                raise ValueError("CHAIN_ID must be a positive whole number (the EVM chain id: 1 for Ethereum)")
+            return int(text)
+        return value
 
     @model_validator(mode="after")
     def _feed_address(self) -> FeedSettings:

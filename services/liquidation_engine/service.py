@@ -101,7 +101,7 @@ class LiquidationEngine:
         """Where the protocol keeps its prices: the EVM PriceOracle, or the Aztec feed read through the PXE."""
         if self.feed_times is not None:
             return FeedReader(self.pxe, self.settings.feed_address, self.positions.token_of, self.feed_times)
-        return OracleReader(self.settings.rpc_url, self.settings.feed_address)
+        return OracleReader(self.settings.rpc_url, self.settings.feed_address, chain_id=self.settings.chain_id)
 
     # --- lifecycle ---------------------------------------------------------------------------
 

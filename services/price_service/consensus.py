@@ -5,8 +5,9 @@ Pure: no I/O, no clock of its own, no float. Prices are the oracle's 8-decimal i
 The rules, per asset, for one cycle:
 
 1. Freshness. A quote observed more than `max_age` seconds before `now`
-   (`now - timestamp > max_age`) is dropped as stale. A timestamp ahead of `now` counts as
-   fresh: a source's clock running early is not staleness.
+   (`now - timestamp > max_age`) is dropped as stale. A quote observed more than `max_ahead`
+   seconds after `now` (CLOCK_ALLOWANCE) is refused as from the future: one source's clock running
+   ahead would otherwise stamp the feed with a time to come and veto every honest quote after it.
 2. Agreement. A set of quotes agrees when `max / min - 1 <= max_spread_pct / 100`, decided
    exactly (`100 * max <= min * (100 + spread)` over integers and a Fraction).
 3. The agreeing group. With the fresh quotes sorted by price, the largest agreeing set is
@@ -26,7 +27,7 @@ The rules, per asset, for one cycle:
 6. `observed_at` is the newest timestamp among the group's quotes.
 
 Reasons when there is no price (`NoPrice.reason`): `no_quotes` (no source quoted the asset),
-`stale` (every quote was too old), `too_few_sources` (fewer fresh quotes than `min_sources`),
+`stale` (every quote was too old), `future` (every usable quote was from the future), `too_few_sources` (fewer fresh quotes than `min_sources`),
 `sources_disagree` (enough fresh quotes, but no agreeing group of `min_sources`).
 """
 
@@ -44,11 +45,16 @@ from shared.units import format_price
 
 CONSENSUS_SOURCE = "consensus"
 SPREAD_DECIMALS = 4
+# Seconds a quote may be stamped ahead of this service's clock: sources stamp whole seconds and servers kept
+# by NTP agree within milliseconds, so 10 s forgives a rounding and a sloppy clock, never a clock minutes
+# ahead. A constant, not a setting: no operator choice makes a quote from the future safe to push.
+CLOCK_ALLOWANCE = 10
 
 
 class Reason(StrEnum):
     NO_QUOTES = "no_quotes"
     STALE = "stale"
+    FUTURE = "future"
     TOO_FEW_SOURCES = "too_few_sources"
     SOURCES_DISAGREE = "sources_disagree"
 
@@ -56,6 +62,7 @@ class Reason(StrEnum):
 class Ignored(StrEnum):
     OUTLIER = "outlier"
     STALE = "stale"
+    FUTURE = "future"
     NO_QUOTE = "no_quote"
 
 
@@ -116,6 +123,7 @@ def combine(
     max_spread_pct: Decimal,
     max_age: float,
     symbols: Iterable[str] | None = None,
+    max_ahead: float = CLOCK_ALLOWANCE,
 ) -> dict[str, Outcome]:
     """Every symbol's outcome. A source that failed this cycle belongs in the input with `{}`.
 
@@ -130,6 +138,7 @@ def combine(
             min_sources=min_sources,
             max_spread_pct=max_spread_pct,
             max_age=max_age,
+            max_ahead=max_ahead,
         )
         for symbol in wanted
     }
@@ -143,14 +152,17 @@ def consensus_for(
     min_sources: int,
     max_spread_pct: Decimal,
     max_age: float,
+    max_ahead: float = CLOCK_ALLOWANCE,
 ) -> Outcome:
     """One asset's outcome from each source's quote (None: the source gave none)."""
     _check_rules(min_sources, max_spread_pct, max_age)
     missing = sorted(source for source, quote in by_source.items() if quote is None)
-    fresh, stale_ages = _split_fresh(by_source, now, max_age)
+    fresh, stale_ages, ahead = _split_fresh(by_source, now, max_age, max_ahead)
     counts: dict[str, Any] = {"fresh": len(fresh), "required": min_sources, "stale": stale_ages, "missing": missing}
+    if ahead:
+        counts["future"] = ahead  # source -> seconds ahead of `now`
     if not fresh:
-        return NoPrice(symbol, Reason.STALE if stale_ages else Reason.NO_QUOTES, counts)
+        return NoPrice(symbol, Reason.STALE if stale_ages else Reason.FUTURE if ahead else Reason.NO_QUOTES, counts)
     if len(fresh) < min_sources:
         return NoPrice(symbol, Reason.TOO_FEW_SOURCES, {**counts, "prices": _prices(fresh)})
     group, split = _agreeing_group(fresh, Fraction(max_spread_pct))
@@ -164,13 +176,14 @@ def consensus_for(
             "split": split,
         }
         return NoPrice(symbol, Reason.SOURCES_DISAGREE, detail)
-    return _agreed(symbol, group, fresh, stale_ages, missing)
+    return _agreed(symbol, group, fresh, stale_ages, missing, ahead)
 
 
 def _agreed(symbol: str, group: Sequence[_Fresh], fresh: Sequence[_Fresh], stale: Mapping[str, int],
-            missing: Sequence[str]) -> Agreed:
+            missing: Sequence[str], ahead: Mapping[str, int]) -> Agreed:
     used = {q.source for q in group}
     ignored: dict[str, Ignored] = {q.source: Ignored.OUTLIER for q in fresh if q.source not in used}
+    ignored.update({source: Ignored.FUTURE for source in ahead})
     ignored.update({source: Ignored.STALE for source in stale})
     ignored.update({source: Ignored.NO_QUOTE for source in missing})
     return Agreed(
@@ -211,18 +224,24 @@ def _check_rules(min_sources: int, max_spread_pct: Decimal, max_age: float) -> N
         raise ValueError("max_spread_pct and max_age must not be negative")
 
 
-def _split_fresh(by_source: Mapping[str, Quote | None], now: float, max_age: float) -> tuple[list[_Fresh], dict[str, int]]:
+def _split_fresh(by_source: Mapping[str, Quote | None], now: float, max_age: float,
+                 max_ahead: float) -> tuple[list[_Fresh], dict[str, int], dict[str, int]]:
+    """(fresh quotes by price, stale: source -> age, from the future: source -> seconds ahead). Compared, never
+    subtracted from the float clock: a timestamp of 10**400 is refused, not an OverflowError."""
     fresh: list[_Fresh] = []
     stale: dict[str, int] = {}
+    ahead: dict[str, int] = {}
     for source, quote in sorted(by_source.items()):
         if quote is None:
             continue
-        if now - quote.timestamp > max_age:
-            stale[source] = int(now - quote.timestamp)  # seconds, for the reason only
+        if quote.timestamp > now + max_ahead:
+            ahead[source] = quote.timestamp - int(now)
+        elif quote.timestamp < now - max_age:
+            stale[source] = int(now) - quote.timestamp  # seconds, for the reason only
         else:
             fresh.append(_Fresh(source, quote.price, quote.timestamp))
     fresh.sort(key=lambda q: (q.price, q.source))
-    return fresh, stale
+    return fresh, stale, ahead
 
 
 def _agreeing_group(ordered: Sequence[_Fresh], spread: Fraction) -> tuple[list[_Fresh], bool]:

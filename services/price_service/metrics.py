@@ -9,6 +9,8 @@ class PriceMetrics(Metrics):
     def __init__(self) -> None:
         super().__init__("price_service")
         self.fetches = self.counter("fetches_total", "Price fetches by source and outcome", ("source", "outcome"))
+        self.future_quotes = self.counter("future_quotes_total", "Quotes refused: stamped beyond the clock allowance ahead "
+                                          "of this service's clock", ("source",))
         self.no_price = self.counter("no_agreed_price_total", "Cycles in which an asset got no agreed price, by reason",
                                      ("asset", "reason"))
         self.updates = self.counter("onchain_updates_total", "Assets pushed on-chain by reason", ("reason",))
@@ -19,6 +21,7 @@ class PriceMetrics(Metrics):
         self.tracked = self.gauge("tracked_assets", "Assets tracked")
         self.last_fetch_success = self.gauge("last_fetch_success_timestamp", "Unix time of the last answered fetch")
         self.last_cycle = self.gauge("last_cycle_timestamp", "Unix time the last poll cycle completed")
+        # Computed when scraped (pushes.py sets its function): it moves while a push waits.
         self.push_pending = self.gauge("push_pending_seconds", "How long the on-chain update in flight has been pending")
         self.replacements = self.counter("tx_replacements_total", "Stuck transactions replaced at their nonce")
         self.cancellations = self.counter("tx_cancellations_total", "Transactions given up on and cancelled at their nonce")

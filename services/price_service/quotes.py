@@ -1,8 +1,10 @@
 """One cycle's prices: every configured source asked at once, combined into one price per asset.
 
 A source that is rate limited rests until its window resets (the others go on); a source whose key
-or plan is refused is a configuration error. The combined price is consensus.combine's: the median
-of the fresh quotes that agree, or a machine-readable reason why there is none.
+or plan is refused is a configuration error; a source slower than SOURCE_TIMEOUT fails the cycle alone.
+The combined price is consensus.combine's: the median of the fresh quotes that agree, or a machine-readable
+reason why there is none. A quote stamped beyond the clock allowance ahead of this service's clock is
+refused there; here it is counted (`price_service_future_quotes_total`) and logged (`Quote from the future`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.price_service.consensus import Agreed, NoPrice, combine
+from services.price_service.consensus import CLOCK_ALLOWANCE, Agreed, NoPrice, combine
 from services.price_service.metrics import PriceMetrics
 from services.price_service.sources import PriceFetchError, PriceSource, Quote
 from services.price_service.sources.gather import fetch_all
@@ -47,8 +49,9 @@ class Cycle:
 
 class QuoteBook:
     def __init__(self, sources: Sequence[PriceSource], rule: ConsensusRule, metrics: PriceMetrics,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, timeout: float | None = None) -> None:
         self.sources = list(sources)
+        self.timeout = timeout  # SOURCE_TIMEOUT: one source's whole fetch
         self.rule = rule
         self.metrics = metrics
         self._clock = clock
@@ -65,7 +68,8 @@ class QuoteBook:
         active = [s for s in self.sources if now >= self.status[s.name].resting_until]
         if not active:
             return Cycle()
-        gathered = await fetch_all(active, symbols)
+        gathered = await fetch_all(active, symbols, self.timeout)
+        self._count_future(gathered.quotes, now)
         for source in active:
             error = gathered.errors.get(source.name)
             if error is None:
@@ -90,6 +94,16 @@ class QuoteBook:
                 if answered:
                     log.warning("No agreed price", asset=symbol, reason=outcome.reason.value, **outcome.detail)
         return cycle
+
+    def _count_future(self, quotes: dict[str, dict[str, Quote]], now: float) -> None:
+        """Each source's quotes stamped beyond the allowance ahead of our clock: counted and logged, once a cycle."""
+        for name, by_symbol in quotes.items():
+            ahead = {s: q.timestamp for s, q in by_symbol.items() if q.timestamp > now + CLOCK_ALLOWANCE}
+            if not ahead:
+                continue
+            self.metrics.future_quotes.labels(name).inc(len(ahead))
+            log.warning("Quote from the future", source=name, assets=sorted(ahead), observedAt=max(ahead.values()),
+                        aheadSeconds=max(ahead.values()) - int(now), allowanceSeconds=CLOCK_ALLOWANCE)
 
     def _answered(self, name: str, rejected: dict[str, str], now: float) -> None:
         status = self.status[name]

@@ -33,7 +33,7 @@ from shared.logging import get_logger
 from shared.migrations import upgrade
 from shared.periodic import Periodic
 from shared.protocols import LendingRules, rules_for
-from shared.pxe.client import PxeClient
+from shared.pxe.gateways import PxeGateways
 from shared.types import normalize_symbol
 
 log = get_logger()
@@ -61,7 +61,8 @@ class PriceService:
         self.db = Database(settings.database_url)
         self.registry = AssetRegistry(self.db, settings.max_tracked_assets)
         rule = ConsensusRule(settings.required_sources, settings.max_source_spread, settings.source_max_age)
-        self.book = QuoteBook(list(sources) if sources is not None else make_sources(settings), rule, self.metrics, clock)
+        self.book = QuoteBook(list(sources) if sources is not None else make_sources(settings), rule, self.metrics, clock,
+                              timeout=settings.source_timeout)
         self.feed = self._make_feed()
         self.notifier = EngineFanout(settings.liquidation_engine_url, settings.api_keys[0], settings.notify_attempts)
         self.keeper = PriceKeeper(settings, self.registry, self.book, self.feed, self.notifier, self.metrics, clock)
@@ -81,20 +82,23 @@ class PriceService:
         return writers[self.rules.PRICE_FEED]()
 
     def _aztec_feed(self) -> PriceFeed:
+        """Sends through the PXE_SEND_URL gateways, reads through PXE_READ_URL's (the same ones by default)."""
         s, rules = self.settings, self.rules
-        pxe = PxeClient(s.pxe_url, reads=rules.READS, send_timeout=PXE_SEND_TIMEOUT)
+        send = PxeGateways(s.pxe_urls("send"), reads=rules.READS, send_timeout=PXE_SEND_TIMEOUT)
+        read = send if s.pxe_urls("read") == s.pxe_urls("send") else PxeGateways(s.pxe_urls("read"), reads=rules.READS)
         records = FeedRecords(self.db)
-        return AztecPriceFeed(pxe, AztecFeedConfig(s.price_feed_address, s.price_feed_admin_secret_key.get_secret_value(),
-                                                   s.asset_token_map, rules.PRICE_DECIMALS, _max_assets(rules)),
-                              records.load, records.save)
+        return AztecPriceFeed(send, AztecFeedConfig(s.price_feed_address, s.price_feed_admin_secret_key.get_secret_value(),
+                                                    s.asset_token_map, rules.PRICE_DECIMALS, _max_assets(rules)),
+                              records.load, records.save, read=read)
 
     def _evm_oracle_feed(self) -> PriceFeed:
         s = self.settings
         config = EvmFeedConfig(s.rpc_url, s.oracle_address, s.oracle_updater_private_key.get_secret_value(),
                                s.tx_replace_after, s.max_fee_per_gas_gwei, s.rpc_max_lag_blocks,
-                               development=s.environment == "development")
+                               development=s.environment == "development", chain_id=s.chain_id)
         return EvmOracleFeed(config, lambda: self.registry.get_meta(ORACLE_META_KEY),
-                             lambda address: self.registry.set_meta(ORACLE_META_KEY, address))
+                             lambda address: self.registry.set_meta(ORACLE_META_KEY, address),
+                             on_replaced=self.metrics.replacements.inc)
 
     async def start(self) -> None:
         await upgrade(self.db, MIGRATIONS)
@@ -216,11 +220,12 @@ class PriceService:
 
     async def health(self) -> HealthReport:
         tracked = len(self.registry.symbols())
-        database, feed = await asyncio.gather(self.db.ping(), self._feed_probe())
+        database, feed = await asyncio.gather(self.db.state("assets"), self._feed_probe())
         balance = await self._balance()
         self.metrics.rpc_failovers.set(getattr(self.feed, "failovers", lambda: 0)())
         config_error = self.feed_error or self.book.config_error
-        state, checks = assess(self.settings, self.keeper, tracked, Probes(database, feed, balance), config_error)
+        leader = self.leadership.leader_id
+        state, checks = assess(self.settings, self.keeper, tracked, Probes(database, feed, balance, leader), config_error)
         return HealthReport(state, {
             "service": "price-service",
             "trackedAssets": tracked,

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from services.price_service.settings_checks import MIN_LEASE_TTL, MOCK_CMC_KEYS, check_production, check_timing, check_urls
 from services.price_service.sources.wire import parse_symbol_map
 from shared.feeds.kinds import AZTEC_FEED, EVM_ORACLE
 from shared.pxe.fields import normalize_address, to_field
@@ -17,7 +18,7 @@ from shared.settings import FeedSettings, PxeSettings, ServiceSettings, check_he
 DEV_UPDATER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 
 SOURCE_NAMES = ("cmc", "coingecko", "coinbase", "kraken", "mock")
-MOCK_CMC_KEYS = ("", "mock")
+DEFAULT_WATCHDOG, DEFAULT_FETCH_STALE = 600.0, 300.0  # or longer, as the poll interval asks (below)
 # SYMBOL=value lists: (value pattern, what a value must look like, how to normalise it).
 SYMBOL_MAPS: dict[str, tuple[str, str, Any]] = {
     "cmc_ids": (r"[1-9][0-9]{0,9}", "a CoinMarketCap id is a positive whole number (BTC=1)", str.strip),
@@ -49,7 +50,10 @@ class PriceServiceSettings(ServiceSettings, PxeSettings, FeedSettings):
     mock_crash_probability: float = Field(0.0, ge=0, le=1)
     mock_crash_bps: int = Field(2500, ge=1, le=9000)
     notify_attempts: int = Field(3, ge=1, le=10)
-    fetch_stale_after: float = Field(300, gt=0)
+    # Empty: 300, or twice PRICE_POLL_INTERVAL when that is longer (it must exceed one interval).
+    fetch_stale_after: float | None = Field(None, gt=0)
+    # One source's whole fetch, retries included: a source slower than this fails this cycle, the others go on.
+    source_timeout: float = Field(10, gt=0, le=300)
     # Several sources and their median (issue 15); see sources/ and consensus.py.
     price_sources: str = "cmc"
     cmc_ids: str = ""
@@ -69,7 +73,8 @@ class PriceServiceSettings(ServiceSettings, PxeSettings, FeedSettings):
     max_fee_per_gas_gwei: int = Field(500, ge=1)
     min_updater_balance: Decimal = Field(Decimal("0.05"), ge=0)
     rpc_max_lag_blocks: int = Field(5, ge=0)
-    watchdog_timeout: float = Field(600, gt=0)
+    # Empty: 600, or the floor below when that is longer (a slow poll interval).
+    watchdog_timeout: float | None = Field(None, gt=0)
     min_sources: int | None = Field(None, ge=1)
     max_source_spread: Decimal = Field(Decimal("2"), gt=0, le=100)
     source_max_age: float = Field(300, gt=0)
@@ -103,19 +108,36 @@ class PriceServiceSettings(ServiceSettings, PxeSettings, FeedSettings):
     def _lower_kind(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("min_sources", "price_lease_ttl", mode="before")
+    @field_validator("min_sources", "price_lease_ttl", "watchdog_timeout", "fetch_stale_after", mode="before")
     @classmethod
     def _empty_is_default(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _chain_settings(self) -> "PriceServiceSettings":
+        if self.watchdog_timeout is None:
+            self.watchdog_timeout = max(DEFAULT_WATCHDOG, self.watchdog_floor)
+        if self.fetch_stale_after is None:
+            self.fetch_stale_after = max(DEFAULT_FETCH_STALE, 2 * self.price_poll_interval)
         self._check_source_keys()
-        if self.price_lease_ttl is not None and self.price_lease_ttl >= self.price_poll_interval:
-            raise ValueError("PRICE_LEASE_TTL must be below PRICE_POLL_INTERVAL: a standby takes over within "
-                             "one poll interval only when the leader's lease runs out sooner")
+        check_timing(self)
+        check_urls(self)
         FEED_WRITER_CHECKS[self.feed_kind](self)
+        check_production(self)
         return self
+
+    @property
+    def watchdog_floor(self) -> float:
+        """The shortest WATCHDOG_TIMEOUT: two poll intervals and a source's timeout, so one late cycle passes."""
+        return 2 * self.price_poll_interval + self.source_timeout
+
+    @property
+    def watchdog_seconds(self) -> float:
+        return self.watchdog_timeout if self.watchdog_timeout is not None else max(DEFAULT_WATCHDOG, self.watchdog_floor)
+
+    @property
+    def fetch_stale_seconds(self) -> float:
+        return self.fetch_stale_after if self.fetch_stale_after is not None else DEFAULT_FETCH_STALE
 
     def _check_evm_writer(self) -> None:
         if self.environment == "development" and not self.oracle_updater_private_key.get_secret_value():
@@ -170,8 +192,10 @@ class PriceServiceSettings(ServiceSettings, PxeSettings, FeedSettings):
 
     @property
     def lease_ttl(self) -> float:
-        """Seconds the leader's lease lasts unrenewed (PRICE_LEASE_TTL, or half a poll, at most 15 s)."""
-        return self.price_lease_ttl if self.price_lease_ttl is not None else min(15.0, self.price_poll_interval / 2)
+        """Seconds the leader's lease lasts unrenewed (PRICE_LEASE_TTL, or half a poll within 1 to 15 s)."""
+        if self.price_lease_ttl is not None:
+            return self.price_lease_ttl
+        return max(MIN_LEASE_TTL, min(15.0, self.price_poll_interval / 2))
 
     @property
     def required_sources(self) -> int:

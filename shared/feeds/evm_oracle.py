@@ -45,8 +45,10 @@ def symbol_from_key(key: bytes | str) -> str:
 class OracleReader:
     """Reads through an `EndpointPool`: give it `RPC_URL` (a comma list fails over) or a `Chain`'s pool."""
 
-    def __init__(self, rpc: str | Sequence[str] | EndpointPool, address: str, timeout: float = 5.0) -> None:
-        self.endpoints = rpc if isinstance(rpc, EndpointPool) else EndpointPool(rpc, timeout=timeout)
+    def __init__(self, rpc: str | Sequence[str] | EndpointPool, address: str, timeout: float = 5.0,
+                 chain_id: int | None = None) -> None:
+        # chain_id (CHAIN_ID): every endpoint must be on it; None: the first reachable endpoint's.
+        self.endpoints = rpc if isinstance(rpc, EndpointPool) else EndpointPool(rpc, timeout=timeout, chain_id=chain_id)
         self._owns = not isinstance(rpc, EndpointPool)
         self.address = address.lower()
         self.timeout = timeout

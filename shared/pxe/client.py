@@ -16,8 +16,9 @@ import httpx
 
 from shared.protocols import ReadShapes, reference
 from shared.pxe.errors import PxeError
-from shared.pxe.fields import field_to_symbol, from_field, normalize_address, to_field
+from shared.pxe.fields import from_field, normalize_address, to_field
 from shared.pxe.jsonrpc import JsonRpc, as_int
+from shared.pxe.token_symbol import read_token_symbol
 
 FINAL_STATUSES = frozenset({"success", "reverted", "dropped"})
 
@@ -185,12 +186,8 @@ class PxeClient(JsonRpc):
                           values[s.pool_max_ltv_index], values[s.pool_threshold_index])
 
     async def token_symbol(self, token: str) -> str:
-        function = self.reads.symbol_function
-        values = await (self.simulate_view(function, [], token) if self.reads.symbol_is_view
-                        else self.simulate_utility(function, [], token))
-        if not values:
-            raise PxeError(f"PXE answered {function} without a value")
-        return field_to_symbol(values[0])
+        """Either token flavour: `symbol()` (aztec-standards) or `public_get_symbol()` (Aztec's): token_symbol.py."""
+        return await read_token_symbol(self, token)
 
     async def private_balance(self, token: str, owner: str) -> int:
         (amount,) = await self._fields("balance_of_private", [normalize_address(owner)], token, 1)

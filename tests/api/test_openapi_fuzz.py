@@ -67,6 +67,7 @@ class Built:
 def build_price(db: str) -> Built:
     settings = load_settings(
         PriceServiceSettings, liquidation_api_key=TEST_API_KEY, database_url=f"sqlite+aiosqlite:///{db}",
+        environment="development",  # the mock price source: production refuses it
         rpc_url=DEAD, oracle_address="0x" + "11" * 20, oracle_updater_private_key="0x" + "59" * 32,
         liquidation_engine_url=DEAD, notify_attempts=1)
     service = PriceService(settings)

@@ -17,7 +17,8 @@ def test_default_and_requested_length_keys_are_random_and_accepted() -> None:
     assert len(first) == 64 and len(second) == 40 and first.isalnum()
     assert first != run().stdout.strip()
     settings = load_settings(PriceServiceSettings, liquidation_api_key=f"{first},{second}",
-                             oracle_address="0x" + "1" * 40, oracle_updater_private_key="0x" + "2" * 64)
+                             oracle_address="0x" + "1" * 40, oracle_updater_private_key="0x" + "2" * 64,
+                             cmc_api_key="cmc-key-0d1f3a5c7e9b2d4f6a8c0e1b")  # production refuses the mock source
     assert settings.api_keys == [first, second]
 
 

@@ -27,7 +27,7 @@ def build(kind: str, tmp_path: Path) -> FastAPI:
     db = f"sqlite+aiosqlite:///{tmp_path}/{kind}.db"
     common: dict[str, Any] = {"liquidation_api_key": TEST_API_KEY, "database_url": db}
     if kind == "price":
-        return price_app(load_settings(PriceServiceSettings, **common, oracle_address="0x" + "11" * 20,
+        return price_app(load_settings(PriceServiceSettings, **common, environment="development", oracle_address="0x" + "11" * 20,
                                        oracle_updater_private_key=UPDATER_KEY, rpc_url="http://127.0.0.1:9"))
     if kind == "monitor":
         return monitor_app(load_settings(NoteMonitorSettings, **common, pxe_url="http://127.0.0.1:9"))

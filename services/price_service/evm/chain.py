@@ -45,8 +45,10 @@ class Chain:
     def __init__(self, rpc_url: str | Sequence[str] | EndpointPool, request_timeout: float = 10, chain_id: int | None = None,
                  *, max_lag_blocks: int = 5, probe_interval: float = 15.0) -> None:
         self.request_timeout = float(request_timeout)
+        # `chain_id` (CHAIN_ID) is the chain every endpoint must be on; None: the first that answers.
         self.endpoints = rpc_url if isinstance(rpc_url, EndpointPool) else EndpointPool(
-            rpc_url, timeout=self.request_timeout, max_lag_blocks=max_lag_blocks, probe_interval=probe_interval)
+            rpc_url, timeout=self.request_timeout, max_lag_blocks=max_lag_blocks, probe_interval=probe_interval,
+            chain_id=chain_id)
         # A couple of quick retries for idempotent reads only (one endpoint); never for sends.
         self.w3: AsyncWeb3[Any] = AsyncWeb3(HttpxProvider(self.endpoints, retries=2, backoff=0.1))
         self._chain_id = chain_id

@@ -22,7 +22,7 @@ from eth_utils import to_checksum_address
 
 from services.price_service.evm.errors import ChainError, TxCancelled, TxFailed, TxReverted
 from services.price_service.evm.fees import Fees, replacement_fees
-from services.price_service.evm.tx import Payload, Rebuild, TxResult, cancel_payload
+from services.price_service.evm.tx import Payload, Rebuild, Replacement, TxResult, cancel_payload
 
 if TYPE_CHECKING:
     from services.price_service.evm.sender import TxSender
@@ -221,8 +221,12 @@ class NonceWatch:
             self._after_error = True
             return
         if placed is Placement.PLACED:
-            self.at_nonce.replacements += 1
+            at_nonce = self.at_nonce
+            at_nonce.replacements += 1
             self.sender.stats.replaced += 1
+            self.sender.replaced(Replacement(at_nonce.nonce, at_nonce.hashes[-1],
+                                             at_nonce.hashes[-2] if len(at_nonce.hashes) > 1 else None,
+                                             at_nonce.fees.max_fee, at_nonce.fees.priority))
         elif placed is Placement.PRICED_OUT:
             await self._rebroadcast()  # at the cap: keep it in front of the node, wait
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -24,7 +25,7 @@ from services.price_service.evm.errors import TxCancelled, TxFailed, TxReverted,
 from services.price_service.evm.fees import GWEI, Fees, gwei, initial_fees, market_fees, replacement_fees
 from services.price_service.evm.nonce_watch import NonceUsedElsewhere, NonceWatch, Placement, SentAtNonce
 from services.price_service.evm.nonces import NonceManager, nonce_manager
-from services.price_service.evm.tx import Payload, Rebuild, SenderStats, TxResult, cancel_payload
+from services.price_service.evm.tx import Payload, Rebuild, Replacement, SenderStats, TxResult, cancel_payload
 
 if TYPE_CHECKING:
     from services.price_service.evm.chain import Chain
@@ -72,9 +73,15 @@ class TxSender:
         self.max_fee_per_gas = max_fee_per_gas  # wei; nothing is ever priced above it
         self.cancel_timeout = receipt_timeout if cancel_timeout is None else cancel_timeout
         self.stats = SenderStats()
+        # Told of each replacement as it is placed (the service counts and logs it then, not when mined).
+        self.on_replaced: Callable[[Replacement], None] | None = None
 
     def __repr__(self) -> str:  # never the key
         return f"TxSender(address={self.address}, rpc={self.chain.current_endpoint})"
+
+    def replaced(self, replacement: Replacement) -> None:
+        if self.on_replaced is not None:
+            self.on_replaced(replacement)
 
     async def nonce_manager(self) -> NonceManager:
         return nonce_manager(await self.chain.ensure_chain_id(), self.address)

@@ -23,6 +23,17 @@ class TxResult:
     logs: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
 
+@dataclass(frozen=True)
+class Replacement:
+    """A pending transaction replaced at its nonce with bumped fees (and, for prices, newer calldata)."""
+
+    nonce: int
+    tx_hash: str  # the replacement
+    replaced_hash: str | None  # the version it replaces
+    max_fee_per_gas: int  # wei
+    priority_fee_per_gas: int
+
+
 @dataclass
 class SenderStats:
     """Counters for metrics (no Prometheus here): the service exports them."""

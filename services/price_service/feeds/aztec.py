@@ -1,11 +1,13 @@
 """nocom-v1's feed: the MockPriceFeed contract on Aztec, written through the PXE (docs/money-math.md, nocom-v1).
 
 Prices are keyed by the token's Aztec address (ASSET_TOKENS), have 4 decimals, and go in `set_prices`
-transactions from the feed admin's account, at most 4 assets each (so 10 due assets are 3
-transactions). The feed keeps no time: this service records when it set each price (the
-`feed_updates` table) and that record is the price's `updatedAt` for the heartbeat, the read-back
-at start and the engine's staleness guard (through GET /prices and the notifications). A feed price
-that differs from the record (set by someone else, or a lost record) has no known time: it is due.
+calls from the feed admin's account, packed into as few transactions as the entrypoint allows
+(aztec_txs.py). Transactions go through the send gateways (PXE_SEND_URL), one after another in turn;
+reads and the token check through the read gateways (PXE_READ_URL), so a read never queues behind a
+proof. The feed keeps no time: this service records when it set each price (the `feed_updates`
+table) and that record is the price's `updatedAt` for the heartbeat, the read-back at start and the
+engine's staleness guard (through GET /prices and the notifications). A feed price that differs from
+the record (set by someone else, or a lost record) has no known time: it is due.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from services.price_service.feeds import (
     PushOutcome,
     round_to_decimals,
 )
+from services.price_service.feeds.aztec_txs import PriceTx, max_calls_per_tx, pack, send_and_wait
 from shared.feeds.aztec import AztecFeedReader
 from shared.feeds.onchain_price import OnChainPrice, PricesUnavailable
 from shared.logging import get_logger
-from shared.pxe.client import Call, PxeClient
-from shared.pxe.errors import PxeError, PxeReverted
-from shared.pxe.fields import field_to_symbol, from_field, to_field
+from shared.pxe.errors import PxeError
+from shared.pxe.gateways import PxeGateways
 
 log = get_logger()
 
@@ -44,19 +46,21 @@ class AztecFeedConfig:
     decimals: int
     max_assets_per_call: int
     receipt_timeout: float = 600.0
+    max_calls_per_tx: int | None = None  # None: what the send gateways report (pxe_getTxLimits)
 
 
 class AztecPriceFeed:
 
-    def __init__(self, pxe: PxeClient, config: AztecFeedConfig, records: Callable[[], Awaitable[list[Record]]],
-                 record: Callable[[list[Record]], Awaitable[None]]) -> None:
-        self.pxe = pxe
+    def __init__(self, send: PxeGateways, config: AztecFeedConfig, records: Callable[[], Awaitable[list[Record]]],
+                 record: Callable[[list[Record]], Awaitable[None]], read: PxeGateways | None = None) -> None:
+        self.send = send
+        self.read_gateways = read or send
         self.config = config
-        self.reader = AztecFeedReader(pxe, config.address)
         self.decimals = config.decimals
         self._load_records, self._save_records = records, record
         self._records: dict[str, Record] = {}
         self.admin: str | None = None
+        self.calls_per_tx = config.max_calls_per_tx or 1
 
     @property
     def address(self) -> str:
@@ -66,29 +70,38 @@ class AztecPriceFeed:
         return round_to_decimals(price_8_decimals, self.decimals)
 
     async def prepare(self) -> None:
-        """Register the admin account, and check every ASSET_TOKENS entry names its symbol's token."""
+        """Register the admin account with every send gateway, learn how many calls a transaction carries,
+        and check every ASSET_TOKENS entry names its symbol's token."""
         try:
-            self.admin = await self.pxe.register_account(self.config.admin_secret_key)
+            admins = set(await self.send.each(lambda pxe: pxe.register_account(self.config.admin_secret_key)))
+            if len(admins) != 1:
+                raise FeedMisconfigured("PXE_SEND_URL: the gateways derive different accounts from the feed admin's key")
+            self.admin = admins.pop()
+            self.calls_per_tx = self.config.max_calls_per_tx or min(await self.send.each(max_calls_per_tx))
             self._records = {r[0]: r for r in await self._load_records()}
             await self._check_tokens()
         except PxeError as exc:
             raise FeedUnavailable(f"PXE unavailable: {exc}") from None
-        log.info("Price feed admin registered", address=self.admin, feed=self.address)
+        log.info("Price feed admin registered", address=self.admin, feed=self.address, gateways=len(self.send),
+                 callsPerTx=self.calls_per_tx)
 
     async def _check_tokens(self) -> None:
         symbols = list(self.config.tokens)
-        answers = await self.pxe.call_many([("pxe_simulateView", ["symbol", [], self.config.tokens[s]]) for s in symbols])
+        pxe = self.read_gateways.next()
+        answers = await asyncio.gather(*(pxe.token_symbol(self.config.tokens[s]) for s in symbols), return_exceptions=True)
         for symbol, answer in zip(symbols, answers, strict=True):
             if isinstance(answer, PxeError):
-                raise FeedMisconfigured(f"ASSET_TOKENS: {symbol}'s token answered symbol() with: {answer}")
-            onchain = field_to_symbol(_first(answer))
-            if onchain.upper() != symbol:
-                raise FeedMisconfigured(f"ASSET_TOKENS: the token given for {symbol} is {onchain}'s")
+                raise FeedMisconfigured(f"ASSET_TOKENS: {symbol}'s token answered neither symbol() nor "
+                                        f"public_get_symbol(): {answer}")
+            if isinstance(answer, BaseException):
+                raise answer
+            if answer.upper() != symbol:
+                raise FeedMisconfigured(f"ASSET_TOKENS: the token given for {symbol} is {answer}'s")
 
     async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
         tokens = {s: self.config.tokens[s] for s in symbols if s in self.config.tokens}
         try:
-            prices = await self.reader.prices(tokens)
+            prices = await AztecFeedReader(self.read_gateways.next(), self.address).prices(tokens)
         except PricesUnavailable as exc:
             raise FeedUnavailable(str(exc)) from None
         out: dict[str, OnChainPrice] = {}
@@ -99,59 +112,38 @@ class AztecPriceFeed:
         return out
 
     async def push(self, prices: dict[str, FeedPrice], latest: LatestPrices) -> PushOutcome:
-        """One set_prices transaction per MAX_FEED_ASSETS_PER_CALL assets, sent together, then their receipts."""
+        """The due assets in set_prices calls packed into transactions, sent together, then their receipts."""
         outcome = PushOutcome()
         missing = [s for s in prices if s not in self.config.tokens]
         outcome.failed.update({s: "no token address in ASSET_TOKENS" for s in missing})
         ready = sorted(s for s in prices if s not in missing)
-        size = self.config.max_assets_per_call
-        chunks = [ready[i:i + size] for i in range(0, len(ready), size)]
-        results = await asyncio.gather(*(self._push_chunk(c, prices) for c in chunks))
-        for chunk, result in zip(chunks, results, strict=True):
+        txs = pack(self.address, [(s, self.config.tokens[s], prices[s].price) for s in ready],
+                   self.config.max_assets_per_call, self.calls_per_tx)
+        results = await asyncio.gather(*(self._push_tx(tx, prices) for tx in txs))
+        for tx, result in zip(txs, results, strict=True):
             if isinstance(result, Pushed):
                 outcome.pushed.append(result)
             else:
-                outcome.failed.update({s: result for s in chunk})
+                outcome.failed.update({s: result for s in tx.symbols})
         return outcome
 
-    async def _push_chunk(self, symbols: list[str], prices: dict[str, FeedPrice]) -> Pushed | str:
+    async def _push_tx(self, tx: PriceTx, prices: dict[str, FeedPrice]) -> Pushed | str:
         if self.admin is None:
             return "the feed admin account is not registered yet"
-        call = Call("set_prices", self.address, set_prices_args([self.config.tokens[s] for s in symbols],
-                                                                [prices[s].price for s in symbols],
-                                                                self.config.max_assets_per_call))
-        try:
-            tx_hash = await self.pxe.send_tx([call], [], self.admin)
-            receipt = await self.pxe.wait_for_receipt(tx_hash, timeout=self.config.receipt_timeout)
-        except PxeReverted as exc:
-            return exc.reason
-        except (PxeError, TimeoutError) as exc:
-            return f"outcome unknown: {exc}"
-        if receipt.status != "success":
-            return receipt.error or f"transaction {receipt.status}"
-        records: list[Record] = [(s, prices[s].price, prices[s].observed_at, tx_hash) for s in symbols]
+        sent = await send_and_wait(self.send.next(), tx, self.admin, self.config.receipt_timeout)
+        if isinstance(sent, str):
+            return sent
+        tx_hash, receipt = sent
+        records: list[Record] = [(s, prices[s].price, prices[s].observed_at, tx_hash) for s in tx.symbols]
         await self._save_records(records)
         self._records.update({r[0]: r for r in records})
-        return Pushed(tx_hash, receipt.block_number, None, {s: prices[s] for s in symbols})
+        return Pushed(tx_hash, receipt.block_number, None, {s: prices[s] for s in tx.symbols})
 
     async def reachable(self) -> bool:
-        return await self.pxe.status()
+        answers = await asyncio.gather(*(pxe.status() for pxe in {*self.send.clients, *self.read_gateways.clients}))
+        return all(answers)
 
     async def close(self) -> None:
-        await self.pxe.close()
-
-
-def set_prices_args(tokens: list[str], prices: list[int], capacity: int) -> list[str]:
-    """docs/money-math.md, the nocom-v1 feed: `[a0, a1, a2, a3, len, p0, p1, p2, p3, len]`, each BoundedVec padded with zeros."""
-    if len(tokens) != len(prices) or len(tokens) > capacity:
-        raise ValueError(f"set_prices takes 1 to {capacity} assets with a price each")
-    padding = capacity - len(tokens)
-    return ([to_field(t) for t in tokens] + [to_field(0)] * padding + [to_field(len(tokens))]
-            + [to_field(p) for p in prices] + [to_field(0)] * padding + [to_field(len(prices))])
-
-
-def _first(answer: object) -> int:
-    values = answer.get("result") if isinstance(answer, dict) else answer
-    if not isinstance(values, list) or not values:
-        raise FeedUnavailable("the PXE answered a view without a value")
-    return from_field(values[0])
+        await self.send.close()
+        if self.read_gateways is not self.send:
+            await self.read_gateways.close()

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from services.price_service.evm.chain import Chain
-from services.price_service.evm.errors import ChainError, TxCancelled, TxReverted
+from services.price_service.evm.errors import ChainError, TxCancelled, TxFailed, TxReverted
 from services.price_service.evm.oracle import PriceOracle, deploy_oracle
 from services.price_service.evm.sender import TxSender
+from services.price_service.evm.tx import Replacement
 from services.price_service.feeds import FeedMisconfigured, FeedPrice, FeedUnavailable, LatestPrices, Pushed, PushOutcome
-from shared.evm.endpoints import mask_url, split_urls
+from shared.evm.endpoints import NodeUnreachable, mask_url, split_urls
 from shared.feeds.evm_oracle import OracleReader
 from shared.feeds.onchain_price import OnChainPrice, PricesUnavailable
 from shared.logging import get_logger
@@ -35,19 +37,22 @@ class EvmFeedConfig:
     max_fee_gwei: int
     max_lag_blocks: int = 5
     development: bool = False  # may deploy a PriceOracle when there is none
+    chain_id: int | None = None  # CHAIN_ID: the chain every endpoint must be on (None: the first that answers)
 
 
 class EvmOracleFeed:
     decimals = 8
 
     def __init__(self, config: EvmFeedConfig, remembered: Callable[[], Awaitable[str | None]],
-                 remember: Callable[[str], Awaitable[None]]) -> None:
+                 remember: Callable[[str], Awaitable[None]], on_replaced: Callable[[], None] | None = None) -> None:
         self.config = config
         self._address = config.address
         self._remembered, self._remember = remembered, remember
+        self._on_replaced = on_replaced  # the service's counter, moved as each replacement is placed
         self._chain: Chain | None = None
         self._sender: TxSender | None = None
         self._reader: OracleReader | None = None
+        self._pushing: list[str] = []
 
     @property
     def address(self) -> str:
@@ -55,7 +60,13 @@ class EvmOracleFeed:
 
     @property
     def endpoint(self) -> str:
+        """The RPC endpoint in use (masked; before the first call, the preferred one), for messages."""
         return self._chain.current_endpoint if self._chain else mask_url(split_urls(self.config.rpc_url)[0])
+
+    @property
+    def endpoint_in_use(self) -> str | None:
+        """The RPC endpoint that served the last call, masked, for /health; None before any did."""
+        return self._chain.endpoints.in_use if self._chain else None
 
     def to_feed_units(self, price_8_decimals: int) -> int:
         return price_8_decimals
@@ -63,12 +74,21 @@ class EvmOracleFeed:
     async def _connect(self) -> Chain:
         if self._chain is None:
             try:
-                self._chain = await Chain.connect(self.config.rpc_url, max_lag_blocks=self.config.max_lag_blocks)
+                self._chain = await Chain.connect(self.config.rpc_url, max_lag_blocks=self.config.max_lag_blocks,
+                                                  chain_id=self.config.chain_id)
             except Exception as exc:  # noqa: BLE001 - whatever the node did, it is unreachable to us
-                raise FeedUnavailable(f"chain unreachable at {self.endpoint}: {type(exc).__name__}") from None
+                raise FeedUnavailable(f"chain unreachable at {self.endpoint}: {_reason(exc)}") from None
             self._sender = TxSender(self._chain, self.config.updater_key, receipt_timeout=max(60.0, 4 * self.config.replace_after),
                                     replace_after=self.config.replace_after, max_fee_per_gas=self.config.max_fee_gwei * GWEI)
+            self._sender.on_replaced = self._replaced
         return self._chain
+
+    def _replaced(self, replacement: Replacement) -> None:
+        log.warning("Price update replaced", assets=self._pushing, nonce=replacement.nonce, txHash=replacement.tx_hash,
+                    replacedTxHash=replacement.replaced_hash, maxFeePerGasGwei=str(Decimal(replacement.max_fee_per_gas) / GWEI),
+                    priorityFeeGwei=str(Decimal(replacement.priority_fee_per_gas) / GWEI))
+        if self._on_replaced is not None:
+            self._on_replaced()
 
     async def prepare(self) -> None:
         """Find (or, in development, deploy) the oracle, then resolve the updater's pending transactions."""
@@ -101,7 +121,7 @@ class EvmOracleFeed:
         try:
             return bool(await chain.w3.eth.get_code(self._address))  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001
-            raise FeedUnavailable(f"chain unreachable at {self.endpoint}: {type(exc).__name__}") from None
+            raise FeedUnavailable(f"chain unreachable at {self.endpoint}: {_reason(exc)}") from None
 
     async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
         if self._reader is None:
@@ -127,6 +147,7 @@ class EvmOracleFeed:
         assert self._sender is not None
         before = (self._sender.stats.replaced, self._sender.stats.cancelled)
         outcome = PushOutcome()
+        self._pushing = sorted(prices)
         try:
             result = await oracle.set_prices(wanted, refresh=newest)
         except (TxReverted, TxCancelled, ChainError) as exc:
@@ -164,3 +185,8 @@ class EvmOracleFeed:
     async def close(self) -> None:
         if self._chain is not None:
             await self._chain.close()
+
+
+def _reason(exc: Exception) -> str:
+    """Why the chain could not be reached: the endpoint pool's words (masked URLs, a wrong chain) or the type."""
+    return str(exc)[:300] if isinstance(exc, (NodeUnreachable, TxFailed)) else type(exc).__name__

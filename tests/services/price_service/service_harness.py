@@ -66,7 +66,8 @@ class Cmc:
 
 
 def settings_for(rpc_url: str, oracle: str, updater_key: str, engine_url: str, **extra: Any) -> PriceServiceSettings:
-    env = dict(liquidation_api_key=TEST_API_KEY, cmc_api_key=CMC_KEY, cmc_base_url=CMC, rpc_url=rpc_url,
+    # development: the updater is one of the local chain's published (funded) accounts, which production refuses.
+    env = dict(environment="development", liquidation_api_key=TEST_API_KEY, cmc_api_key=CMC_KEY, cmc_base_url=CMC, rpc_url=rpc_url,
                oracle_address=oracle, oracle_updater_private_key=updater_key, liquidation_engine_url=engine_url,
                price_poll_interval=3600, database_url="sqlite+aiosqlite:///./data/price.db", notify_attempts=2)
     env.update(extra)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.price_service.consensus import Agreed, Ignored, NoPrice, Reason
+from services.price_service.consensus import CLOCK_ALLOWANCE, Agreed, Ignored, NoPrice, Reason
 from services.price_service.sources.base import Quote
 from tests.services.price_service.consensus_cases import NOW, decide, quotes, usd
 
@@ -39,10 +39,33 @@ def test_one_fresh_and_one_stale_is_too_few_sources() -> None:
     assert outcome.detail["stale"] == {"coingecko": 301}
 
 
-def test_a_timestamp_ahead_of_now_is_fresh() -> None:
-    outcome = decide(quotes(age=-30, cmc="97000", coingecko="97000"))
+def test_a_timestamp_ahead_of_now_within_the_clock_allowance_is_fresh() -> None:
+    outcome = decide(quotes(age=-CLOCK_ALLOWANCE, cmc="97000", coingecko="97000"))
 
-    assert isinstance(outcome, Agreed) and outcome.observed_at == NOW + 30
+    assert isinstance(outcome, Agreed) and outcome.observed_at == NOW + CLOCK_ALLOWANCE
+
+
+def test_a_quote_from_the_future_is_one_vote_refused_never_a_veto() -> None:
+    # CoinGecko's clock 250 s ahead, prices agreeing (issue 21): the two honest quotes carry the price.
+    by_source = {**quotes(cmc="97000", kraken="97010"), **quotes(age=-250, coingecko="97005")}
+
+    outcome = decide(by_source)
+
+    assert isinstance(outcome, Agreed) and outcome.used == ("cmc", "kraken") and outcome.observed_at == NOW - 10
+    assert outcome.ignored == {"coingecko": Ignored.FUTURE}
+
+
+def test_only_quotes_from_the_future_give_reason_future_and_how_far_ahead() -> None:
+    outcome = decide({**quotes(age=-(CLOCK_ALLOWANCE + 1), cmc="97000"), **quotes(age=-(10**30), coingecko="97000")})
+
+    assert isinstance(outcome, NoPrice) and outcome.reason is Reason.FUTURE
+    assert outcome.detail["future"] == {"cmc": CLOCK_ALLOWANCE + 1, "coingecko": 10**30}
+
+
+def test_a_timestamp_beyond_any_float_is_refused_not_a_crash() -> None:
+    outcome = decide({**quotes(cmc="97000", kraken="97000"), **quotes(age=-(10**400), coingecko="97000")})
+
+    assert isinstance(outcome, Agreed) and outcome.ignored == {"coingecko": Ignored.FUTURE}
 
 
 def test_observed_at_is_the_newest_quote_used_not_the_newest_seen() -> None:

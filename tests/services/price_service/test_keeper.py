@@ -135,3 +135,30 @@ async def test_a_single_sources_move_is_not_pushed_when_two_must_agree(tmp_path:
     await keeper.cycle()
     await keeper.idle()
     assert [p["BTC"].price for p in feed.pushes] == [BTC * 90 // 100]
+
+
+async def test_a_price_found_due_during_a_push_is_not_pushed_again_when_that_push_made_it_current(tmp_path: Path) -> None:
+    # An asset added while the feed is empty is "initial" at every poll until the first push lands; a feed
+    # without replacement (nocom-v1) used to push it a second time once the first was mined (seen on the
+    # real network: ZEC set in three blocks in a row).
+    feed, cmc = FakeFeed(), FakeSource("cmc")
+    keeper, clock = await keeper_for(tmp_path, feed, cmc)
+
+    async def nothing_newer() -> dict[str, Any]:
+        return {}
+
+    original_push = feed.push
+
+    async def push_without_replacement(prices: Any, _latest: Any) -> Any:
+        return await original_push(prices, nothing_newer)
+
+    feed.push = push_without_replacement  # type: ignore[method-assign]
+    feed.gate.clear()
+    quote(cmc, BTC, clock.now)
+    await keeper.cycle()
+    clock.now += 5
+    quote(cmc, BTC + BTC // 1000, clock.now)  # +0.1 %: "initial" now, not significant once BTC is on the feed
+    await keeper.cycle()
+    feed.gate.set()
+    await keeper.idle()
+    assert len(feed.pushes) == 1

@@ -4,13 +4,15 @@ endpoint that dies. CoinMarketCap is mocked with respx; the chains are real (anv
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
+import pytest
 
 from services.price_service.evm.chain import Chain
 from tests.fixtures.chain import ChainStarter, deploy_fresh_oracle, set_automine
-from tests.services.price_service.service_harness import AUTH, Cmc, read_onchain, running, settings_for, settle
+from tests.services.price_service.service_harness import AUTH, Cmc, events, read_onchain, running, settings_for, settle
 
 BTC = "97000.5"
 
@@ -19,8 +21,12 @@ async def health_of(client: httpx.AsyncClient) -> dict[str, Any]:
     return (await client.get("/health")).json()  # type: ignore[no-any-return]
 
 
+def metric(text: str, name: str) -> float:
+    return float(re.search(rf"^{name} (\S+)$", text, re.M).group(1))  # type: ignore[union-attr]
+
+
 async def test_polls_go_on_while_a_transaction_waits_and_health_says_so(own_chains: ChainStarter, cmc: Cmc,
-                                                                         engine: Any) -> None:
+                                                                         engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
     local = own_chains.start()
     oracle = await deploy_fresh_oracle(local.url, local.keys)
     settings = settings_for(local.url, oracle, local.keys[1], engine.url, tx_replace_after=0.5, price_poll_interval=0.2)
@@ -40,11 +46,20 @@ async def test_polls_go_on_while_a_transaction_waits_and_health_says_so(own_chai
             assert len(set(fetches)) > 1  # the polls went on while the push waited
             body = await health_of(client)
             assert body["status"] == "degraded" and body["checks"]["pendingUpdate"]["assets"] == ["BTC"]
+            # While it waits, without /health being asked: the pending gauge moves, each fee bump is counted
+            # and logged as it is placed (issue 21), not once the transaction is mined.
+            first = (await client.get("/metrics")).text
+            await asyncio.sleep(0.6)
+            second = (await client.get("/metrics")).text
+            pending = "price_service_push_pending_seconds"
+            assert metric(second, pending) >= metric(first, pending) + 0.5
+            replaced = metric(second, "price_service_tx_replacements_total")
+            logged = events(capsys.readouterr().out, "Price update replaced")
+            assert replaced >= 1 and len(logged) >= replaced and logged[0]["assets"] == ["BTC"]
+            assert logged[0]["replacedTxHash"] != logged[0]["txHash"] and float(logged[0]["maxFeePerGasGwei"]) > 0
             await set_automine(chain, True)
             await service.keeper.idle(60)
             assert (await read_onchain(local.url, oracle, "BTC"))[0] == 9700050000000
-            metrics = (await client.get("/metrics")).text
-            assert "price_service_tx_replacements_total" in metrics
     finally:
         await chain.close()
 

@@ -78,15 +78,19 @@ async def test_the_preferred_endpoint_is_used_again_once_healthy(own_chains: Cha
 
 
 async def test_an_endpoint_lagging_more_than_max_lag_blocks_is_skipped(own_chains: ChainStarter) -> None:
-    a, b = own_chains.start(), own_chains.start()
-    chain = await Chain.connect([a.url, b.url], request_timeout=2, probe_interval=0.2, max_lag_blocks=5)
+    # Lagging behind what the others agree on: b and c both reach block 10, so 10 is confirmed and a,
+    # at 0, lags. (With two endpoints that disagree, neither confirms the other's higher claim:
+    # tests/shared/evm/test_endpoint_agreement.py.)
+    a, b, c = own_chains.start(), own_chains.start(), own_chains.start()
+    chain = await Chain.connect([a.url, b.url, c.url], request_timeout=2, probe_interval=0.2, max_lag_blocks=5)
     try:
         assert chain.current_endpoint == a.url
-        async with Chain(b.url) as node_b:
-            await rpc(node_b, "anvil_mine", hex(10))  # a is now 10 blocks behind b
+        for ahead in (b, c):
+            async with Chain(ahead.url) as node:
+                await rpc(node, "anvil_mine", hex(10))  # a is now 10 blocks behind b and c
         await asyncio.sleep(0.25)
         assert await chain.block_number() == 10 and chain.current_endpoint == b.url
-        assert [s["lagging"] for s in chain.endpoints.status()] == [True, False]
+        assert [s["lagging"] for s in chain.endpoints.status()] == [True, False, False]
         async with Chain(a.url) as node_a:
             await rpc(node_a, "anvil_mine", hex(8))  # 2 behind: within max_lag_blocks, preferred again
         await asyncio.sleep(0.25)
