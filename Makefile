@@ -38,7 +38,7 @@ test-gateway: $(VENV)/.installed gateway/node_modules/.installed
 # Opt-in: the suite on a real Aztec 3.0.0-devnet.5 network (AZTEC_NODE_URL=... make test-aztec); skipped
 # without it, and says so. Its environment is listed in tests/aztec/conftest.py.
 test-aztec: $(VENV)/.installed gateway/node_modules/.installed
-	$(PY) -m pytest tests/aztec -rs -p no:randomly
+	$(PY) -m pytest tests/aztec -rs -p no:randomly --basetemp=$(CURDIR)/data/aztec-tier
 
 run: setup
 	$(PY) -m devnet.run
