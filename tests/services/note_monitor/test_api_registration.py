@@ -55,7 +55,7 @@ async def register_private_and_known(
     assert r.status_code == 201, r.text
     assert r.json() | {"registeredAt": 0} == {
         "address": known["address"], "pool": world["pool"], "collateralAsset": "BTC", "debtAsset": "USDC",
-        "hasSecretKey": False, "registeredAt": 0,
+        "hasSecretKey": False, "registeredAt": 0, "owner": None, "problem": None,
     }
 
 

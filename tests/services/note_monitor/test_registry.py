@@ -40,7 +40,7 @@ async def test_a_second_registration_conflicts(tmp_path: Any) -> None:
 
 
 async def test_the_pxes_refusal_and_an_outage_are_told_apart(tmp_path: Any) -> None:
-    pxe = FakePxe(failing={escrow(2): PxeReverted(f"Escrow notes unknown for {SECRET}")})
+    pxe = FakePxe(failing={escrow(2): PxeReverted(f"Escrow notes unknown for {SECRET}")}, note_store=False)
     pxe.add(2)
     registry = await registry_for(tmp_path, pxe)
     with pytest.raises(EscrowRejected) as rejected:

@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from services.note_monitor.models import MIGRATIONS, leases
 from services.note_monitor.service import NoteMonitor
@@ -20,7 +20,6 @@ from services.note_monitor.settings import NoteMonitorSettings
 from shared.leases import Membership, owner
 from shared.migrations import upgrade
 from shared.pxe.client import Notes
-from shared.pxe.errors import PxeError
 from shared.settings import load_settings
 from tests.conftest import TEST_API_KEY
 from tests.fixtures.databases import tracked_database
@@ -31,11 +30,11 @@ TTL = 1.0
 
 @dataclass
 class CountingPxe(FakePxe):
-    read: list[str] = field(default_factory=list)
+    """Records the escrows whose notes it was asked for (pxe_getNotes scopes)."""
 
-    async def notes_many(self, escrows: list[tuple[str, str]]) -> list[Notes | PxeError]:
-        self.read.extend(address for address, _ in escrows)
-        return await super().notes_many(escrows)
+    @property
+    def read(self) -> list[str]:
+        return self.scoped
 
 
 async def within(seconds: float, check: Callable[[], bool], what: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.note_monitor.metrics import MonitorMetrics
+from services.note_monitor.recovery import Recovery
 from services.note_monitor.sync import NoteSyncer
 from shared.pxe.client import Notes
 from shared.pxe.errors import PxeReverted
@@ -13,10 +14,10 @@ from tests.services.note_monitor.fakes import E18, FakePxe, escrow, registry_for
 
 async def synced(tmp_path: Any, pxe: FakePxe, escrows: int, concurrency: int = 4,
                  batch_size: int = 2) -> tuple[NoteSyncer, Any]:
-    registry = await registry_for(tmp_path, pxe)
+    registry = await registry_for(tmp_path, pxe, concurrency, batch_size)
     for n in range(1, escrows + 1):
         await registry.register(pxe.add(n), None, None)
-    return NoteSyncer(registry, concurrency, MonitorMetrics(), batch_size), registry
+    return NoteSyncer(registry, MonitorMetrics(), Recovery(registry.gateways, batch_size)), registry
 
 
 async def test_only_real_changes_take_a_new_version(tmp_path: Any) -> None:
@@ -44,7 +45,7 @@ async def test_one_failing_escrow_never_stops_the_others(tmp_path: Any) -> None:
 
 
 async def test_escrows_are_read_in_batches_never_more_than_the_concurrency_at_once(tmp_path: Any) -> None:
-    pxe = FakePxe(delay=0.01)
+    pxe = FakePxe(delay=0.01, note_store=False)  # a PXE without pxe_getNotes: read by simulations
     syncer, _ = await synced(tmp_path, pxe, 20, concurrency=3, batch_size=4)
     pxe.most_in_flight, pxe.batches = 0, 0
     await syncer.run()
