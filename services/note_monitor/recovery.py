@@ -93,6 +93,7 @@ class Recovery:
                     log.error("Escrow unreadable", address=escrow.address, gateway=self.gateways.of(escrow),
                               problem=problem.kind, action=problem.words)
         self.problems = found
+        self.tried &= {e.address for e in escrows}  # removed escrows, or another replica's now
 
     def _problem(self, escrow: Escrow, result: PxeError) -> Problem:
         gateway = self.gateways.of(escrow)

@@ -45,7 +45,10 @@ class NoteSyncer:
         self.metrics = metrics
         self.recovery = recovery
         self.last: SyncReport | None = None
-        self._nonces: dict[str, str] = {}  # escrow -> the nonces of the notes its position was last compared with
+        # escrow -> the hash of the nonces of the notes its position was last compared with. A 64-bit hash rather
+        # than the 133-character nonces: 36 bytes an escrow instead of 180 (a million escrows: 180 MB); two notes'
+        # nonces and their successors' collide once in 2**64 changes.
+        self._nonces: dict[str, int] = {}
 
     async def run(self) -> SyncReport:
         started = time.monotonic()
@@ -107,7 +110,7 @@ class NoteSyncer:
 
     async def _apply(self, read: list[tuple[Escrow, Notes]], synced_at: int, block: int) -> int:
         registry, index = self.registry, self.registry.index
-        nonces = {e.address: notes.nonce for e, notes in read if notes.nonce}
+        nonces = {e.address: hash(notes.nonce) for e, notes in read if notes.nonce}
         async with registry.write_lock:
             changed: list[Position] = []
             refreshed: list[Position] = []
@@ -115,7 +118,7 @@ class NoteSyncer:
                 if registry.escrows.get(escrow.address) is not escrow:
                     continue  # removed (or removed and registered again) while we were reading
                 current = index.get(escrow.address)
-                same_notes = bool(notes.nonce) and self._nonces.get(escrow.address) == notes.nonce
+                same_notes = bool(notes.nonce) and self._nonces.get(escrow.address) == nonces[escrow.address]
                 if current is not None and (same_notes or unchanged(current, escrow, notes)):
                     refreshed.append(current)
                 else:
