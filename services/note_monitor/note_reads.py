@@ -48,31 +48,32 @@ class NoteReads:
         self.gateways = gateways
         self.concurrency = concurrency  # calls in flight at once, all gateways together
         self.batch_size = batch_size  # escrows per JSON-RPC batch when read by simulation
-        self.down: dict[str, PxeUnreachable] = {}  # gateways found down in the last read, and why
 
-    async def read(self, escrows: Sequence[Escrow]) -> dict[str, Result]:
-        """Every escrow's notes, or the PxeError that kept them (PxeUnreachable: its gateway did not answer)."""
+    async def read(self, escrows: Sequence[Escrow], down: dict[str, PxeUnreachable] | None = None) -> dict[str, Result]:
+        """Every escrow's notes, or the PxeError that kept them (PxeUnreachable: its gateway did not answer).
+        `down` collects the gateways found down, and why."""
         results: dict[str, Result] = {}
-        self.down = {}
+        down = {} if down is None else down
         jobs: list[tuple[str, list[Escrow]]] = []
         for name, group in self.gateways.split(escrows).items():
             chunks = _by_pool(group) if self.gateways.note_store[name] else _chunks(group, self.batch_size)
             jobs += [(name, chunk) for chunk in chunks]
         turns = asyncio.Semaphore(self.concurrency)
-        await asyncio.gather(*(self._job(turns, name, chunk, results) for name, chunk in jobs))
+        await asyncio.gather(*(self._job(turns, name, chunk, results, down) for name, chunk in jobs))
         return results
 
-    async def _job(self, turns: asyncio.Semaphore, name: str, chunk: list[Escrow], results: dict[str, Result]) -> None:
+    async def _job(self, turns: asyncio.Semaphore, name: str, chunk: list[Escrow], results: dict[str, Result],
+                   down: dict[str, PxeUnreachable]) -> None:
         async with turns:
-            if name in self.down:  # stop early rather than wait on a gateway that is gone, call after call
-                results.update(dict.fromkeys((e.address for e in chunk), self.down[name]))
+            if name in down:  # stop early rather than wait on a gateway that is gone, call after call
+                results.update(dict.fromkeys((e.address for e in chunk), down[name]))
                 return
             client = self.gateways.client(name)
             try:
                 results.update(await self._read_chunk(name, client, chunk))
             except PxeUnreachable as exc:
-                if name not in self.down and not await client.status():
-                    self.down[name] = exc
+                if name not in down and not await client.status():
+                    down[name] = exc
                 results.update(dict.fromkeys((e.address for e in chunk), exc))
             except PxeError as exc:  # the whole call refused (an unknown pool, a malformed answer)
                 results.update(dict.fromkeys((e.address for e in chunk), exc))

@@ -89,14 +89,13 @@ class NoteSyncer:
 
     async def _read_all(self, escrows: list[Escrow]) -> dict[str, Result]:
         """Every escrow's notes; those a PXE holds none of, read again once their senders are registered again."""
-        reads = self.registry.reads
-        results = await reads.read(escrows)
+        reads, down = self.registry.reads, dict[str, PxeUnreachable]()
+        results = await reads.read(escrows, down)
         missing = [e for e in escrows if is_missing(results.get(e.address))]
         if missing:
             again = await self.recovery.senders_again(missing)
             if again:
-                results.update(await reads.read(again))
-        down = reads.down
+                results.update(await reads.read(again, down))
         self.registry.pxe_reachability.mark(not down, "; ".join(f"{g}: {e}" for g, e in down.items()) or None)
         self.recovery.settle(escrows, results)
         logged = 0
