@@ -41,7 +41,6 @@ from bench import monitor_pxe_costs as costs
 from devnet.suite import stop_process
 from services.note_monitor.app import create_app
 from services.note_monitor.escrows import Escrow, position_of
-from services.note_monitor.note_reads import SCOPES_PER_CALL
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings
 from shared.logging import configure_logging
@@ -160,7 +159,7 @@ async def bench_sync(count: int, sample: int, full: bool) -> None:
     how = "measured on all" if full else f"measured on {len(one_by_one)} and extrapolated linearly to"
     ratio = synced / sequential
     print(f"sync of {count} escrows, PXE latency {LATENCY_MS} ms per HTTP request, note-store reads (one pxe_getNotes "
-          f"per pool and {SCOPES_PER_CALL} escrows; SYNC_BATCH_SIZE={batch_size} for a PXE without it), "
+          f"per pool; SYNC_BATCH_SIZE={batch_size} for a PXE without it), "
           f"SYNC_CONCURRENCY={concurrency} calls in flight: {synced:.2f} s "
           f"(changed {report.changed}, failures {report.failures})")
     print(f"reading them one by one, two requests each ({how} {count}): {sequential:.1f} s")

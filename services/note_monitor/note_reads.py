@@ -3,11 +3,15 @@
 A real PXE runs one job at a time. Reading an escrow by simulation costs two jobs (its private state
 synced, then the pool's `get_collateral_and_debt`: 0.58 s on a real node), so one PXE kept about 100
 escrows within a 60 s sync. `pxe_getNotes` syncs the pool's private state once, then reads the note store:
-one job for all of a pool's escrows on that gateway (docs/pxe-jsonrpc.md). The call is scoped to the
-escrows this monitor syncs (replicas split the book; a gateway may hold escrows this monitor has removed),
-at most SCOPES_PER_CALL addresses a call, so the request stays far below a gateway's body limit
-(GATEWAY_MAX_BODY_BYTES, 1 MB: about 70 bytes an address). A gateway that does not know `pxe_getNotes`
-(-32601) is read by simulation from then on, SYNC_BATCH_SIZE escrows per JSON-RPC batch.
+one job for all of a pool's escrows on that gateway (docs/pxe-jsonrpc.md).
+
+The call is not scoped to the escrows this monitor syncs. A real PXE refuses a whole call one of whose
+scopes it holds no key for ("Trying to get incoming notes of a scope that is not in the PXE database",
+Aztec's note store), so after a gateway lost one escrow's key a scoped read would lose every escrow read
+with it; and each call is a job, so one per pool is the fewest. The gateway answers the notes of every
+escrow it holds in that pool (each escrow lives on one gateway: read_gateways.py) and the monitor keeps
+those it syncs. A gateway that does not know `pxe_getNotes` (-32601) is read by simulation from then on,
+SYNC_BATCH_SIZE escrows per JSON-RPC batch.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from shared.pxe.notes import Notes, escrow_notes
 
 log = get_logger()
 
-SCOPES_PER_CALL = 2000
 Result = Notes | PxeError
 
 
@@ -40,7 +43,7 @@ def _by_pool(escrows: Sequence[Escrow]) -> list[list[Escrow]]:
     pools: dict[str, list[Escrow]] = {}
     for escrow in escrows:
         pools.setdefault(escrow.pool, []).append(escrow)
-    return [chunk for group in pools.values() for chunk in _chunks(group, SCOPES_PER_CALL)]
+    return list(pools.values())
 
 
 class NoteReads:
@@ -93,9 +96,9 @@ class NoteReads:
         return out
 
     async def _from_store(self, client: Any, chunk: list[Escrow]) -> dict[str, Result]:
-        """One pool's escrows (one chunk's), in one pxe_getNotes."""
+        """One pool's escrows, in one pxe_getNotes."""
         pool = chunk[0].pool
-        found = escrow_notes(await client.get_notes(pool, scopes=[e.address for e in chunk]))
+        found = escrow_notes(await client.get_notes(pool))
         out: dict[str, Result] = {}
         for escrow in chunk:
             result = found.get(escrow.address)

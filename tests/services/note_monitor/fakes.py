@@ -40,7 +40,7 @@ class FakePxe:
     delay: float = 0.0
     note_store: bool = True  # False: a PXE without pxe_getNotes (-32601), read by simulations
     senders: list[str] = field(default_factory=list)
-    scoped: list[str] = field(default_factory=list)  # the escrows pxe_getNotes was asked for, in order
+    queries: list[list[str] | None] = field(default_factory=list)  # each pxe_getNotes's scopes (None: all)
 
     def add(self, n: int, collateral: int = E18, principal: int = 1_000 * E18, epoch: int = 3) -> str:
         self.notes[escrow(n)] = Notes(collateral, principal, epoch)
@@ -97,7 +97,7 @@ class FakePxe:
 
     async def get_notes(self, contract: str, *, storage_slot: int | None = None,
                         scopes: list[str] | None = None) -> list[UniqueNote]:
-        """The pool's two notes of each escrow asked for; an escrow in `failing` has none."""
+        """The pool's two notes of each escrow (of those in `scopes`); an escrow in `failing` has none."""
         self._check()
         if not self.note_store:
             raise PxeMethodNotFound("Method not found: pxe_getNotes", -32601)
@@ -108,7 +108,7 @@ class FakePxe:
             if self.delay:
                 await asyncio.sleep(self.delay)
             wanted = list(self.notes) if scopes is None else scopes
-            self.scoped.extend(wanted)
+            self.queries.append(scopes)
             self.reads += len(wanted)
             return [note for address in wanted if address in self.notes and address not in self.failing
                     for note in _unique_notes(contract, address, self.notes[address])]

@@ -72,7 +72,7 @@ async def test_each_pool_is_read_in_one_call_and_escrows_whose_notes_kept_their_
     pxe = FakePxe()
     syncer, registry = await synced(tmp_path, pxe, 6, batch_size=2)
     await syncer.run()  # the nonces of every escrow's notes are known from here on
-    pxe.batches, pxe.scoped = 0, []
+    pxe.batches, pxe.queries = 0, []
     compared: list[str] = []
     real_unchanged = sync.unchanged
     monkeypatch.setattr(sync, "unchanged", lambda position, escrow, notes: compared.append(escrow.address)
@@ -81,7 +81,7 @@ async def test_each_pool_is_read_in_one_call_and_escrows_whose_notes_kept_their_
     pxe.notes[escrow(4)] = Notes(3 * E18, 1_000 * E18, 3)
     report = await syncer.run()
     assert (report.changed, report.failures) == (1, 0)
-    assert pxe.batches == 1 and sorted(pxe.scoped) == [escrow(n) for n in range(1, 7)]  # one pxe_getNotes, scoped
+    assert pxe.batches == 1 and pxe.queries == [None]  # one pxe_getNotes for the pool, not scoped
     # Only the escrow whose notes have new nonces is compared (and, its notes changed, versioned).
     assert compared == [escrow(4)] and [p.escrow for p in registry.index.since(version)] == [escrow(4)]
     assert registry.index.get(escrow(4)).collateral_amount == 3 * E18  # type: ignore[union-attr]
