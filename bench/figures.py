@@ -27,6 +27,10 @@ FIGURES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
         ("evaluate the copy, Decimal", re.compile(r"evaluate \d+ positions with Decimal from wire strings: ([\d.]+ ms)")),
     ],
     "bench_note_monitor": [
+        ("escrows per 60 s sync, today's reads (cost model)",
+         re.compile(r"^today's reads \(two simulations per escrow\): .*-> ([\d,]+) escrows within")),
+        ("escrows per 60 s sync, note-store reads (cost model)",
+         re.compile(r"^note-store reads \(one pxe_getNotes per pool\): .*-> ([\d,]+) escrows within")),
         ("sync of every escrow", re.compile(r"^sync of \d+ escrows, .*?: ([\d.]+ s) \(changed")),
         ("reading them one by one", re.compile(r"^reading them one by one.*?: ([\d.]+ s)")),
         ("ratio sync / one-by-one", re.compile(r"^ratio sync / one-by-one: ([\d.]+)")),

@@ -20,6 +20,8 @@ class Escrow:
     liquidation_threshold_bps: int
     has_secret_key: bool
     registered_at: int
+    owner: str | None = None  # the escrow's owner, a sender of its notes (POST /escrows `owner`)
+    gateway: str | None = None  # the read gateway its key and senders were registered with (read_gateways.py)
 
     def position(self, collateral_amount: int, debt_principal: int, debt_epoch: int, synced_at: int,
                  block_number: int, version: int) -> Position:

@@ -27,6 +27,8 @@ escrows = Table(
     Column("liquidation_threshold_bps", Integer, nullable=False),
     Column("has_secret_key", Boolean, nullable=False),
     Column("registered_at", BigInteger, nullable=False),
+    Column("owner", ADDRESS, nullable=True),
+    Column("gateway", String(300), nullable=True),  # a PXE_READ_URL entry, without credentials
 )
 
 positions = Table(

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from services.note_monitor.escrows import Escrow
 from services.note_monitor.metrics import MonitorMetrics
 from services.note_monitor.models import leases
+from services.note_monitor.note_reads import NoteReads
 from services.note_monitor.positions import PositionIndex
+from services.note_monitor.problems import unreadable_summary
+from services.note_monitor.read_gateways import ReadGateways
 from services.note_monitor.reader import EscrowReader, PxeReachability, PxeReads
-from services.note_monitor.registry import EscrowRegistry
+from services.note_monitor.recovery import Recovery
+from services.note_monitor.registry import STORE_WORDS, EscrowRegistry
 from services.note_monitor.settings import NoteMonitorSettings
 from services.note_monitor.store import PositionStore
 from services.note_monitor.sync import NoteSyncer, SyncReport
@@ -21,26 +26,32 @@ from shared.logging import get_logger
 from shared.memory import freeze_long_lived, gc_paused
 from shared.periodic import Periodic
 from shared.positions import Position, RemovedPosition
+from shared.protocols import rules_for
 
 log = get_logger()
 
 
 class NoteMonitor:
-    def __init__(self, settings: NoteMonitorSettings, pxe: PxeReads, owns_pxe: bool = False) -> None:
+    def __init__(self, settings: NoteMonitorSettings, pxe: PxeReads | Sequence[PxeReads],
+                 close_pxe: Callable[[], Awaitable[None]] | None = None) -> None:
+        """`pxe`: the read gateways' clients (one, or one per PXE_READ_URL entry); `close_pxe` closes them on stop."""
         self.settings = settings
-        self.pxe = pxe
-        self._owns_pxe = owns_pxe
+        self.gateways = ReadGateways(list(pxe) if isinstance(pxe, Sequence) else [pxe])
+        self._close_pxe = close_pxe
         self.metrics = MonitorMetrics()
         self.db = Database(settings.database_url)
-        self._pxe_probe = CachedProbe(pxe.status)
+        self._gateways_down = 0
+        self._pxe_probe = CachedProbe(self._gateways_up)
         self.index = PositionIndex()
         self.pxe_reachability = PxeReachability(on_change=self._pxe_changed)
         # Replicas on one database split the escrows: each syncs those it owns among the live monitors.
         self.membership = Membership(self.db, leases, "monitor", settings.instance_id, settings.member_ttl)
         shared = self.membership.shared
-        self.registry = EscrowRegistry(PositionStore(self.db, shared), self.index, EscrowReader(pxe), self.pxe_reachability)
-        self.syncer = NoteSyncer(self.registry, settings.sync_concurrency, self.metrics, settings.sync_batch_size,
-                                 assign=self._assigned if shared else None)
+        reads = NoteReads(self.gateways, settings.sync_concurrency, settings.sync_batch_size)
+        self.recovery = Recovery(self.gateways, settings.sync_batch_size)
+        reader = EscrowReader(rules_for(settings.protocol).THRESHOLD_BASE)
+        self.registry = EscrowRegistry(PositionStore(self.db, shared), self.index, reader, reads, self.pxe_reachability)
+        self.syncer = NoteSyncer(self.registry, self.metrics, self.recovery, assign=self._assigned if shared else None)
         self.periodic = Periodic("note-sync", settings.sync_interval, self._sync)
         self.lease_loop = Periodic("monitor-lease", self.membership.interval, lambda _scheduled: self._renew())
         self._following = asyncio.Lock()
@@ -48,6 +59,11 @@ class NoteMonitor:
             self.registry.follow = self.follow
         self.metrics.escrows.set_function(lambda: len(self.registry.escrows))
         self.metrics.positions.set_function(lambda: len(self.index))
+
+    async def _gateways_up(self) -> bool:
+        answers = await self.gateways.status()
+        self._gateways_down = sum(not up for up in answers.values())
+        return self._gateways_down == 0
 
     def _pxe_changed(self, up: bool) -> None:
         self.metrics.pxe_up.set(1 if up else 0)
@@ -71,20 +87,24 @@ class NoteMonitor:
         await self.periodic.stop()
         await self.lease_loop.stop()
         await self.membership.release()  # the others take this monitor's escrows at their next sync
-        if self._owns_pxe:
-            close = getattr(self.pxe, "close", None)
-            if close:
-                await close()
+        if self._close_pxe is not None:
+            await self._close_pxe()
         await self.db.close()
 
     # --- what the HTTP API asks ------------------------------------------------------------
 
-    async def register(self, address: str, secret_key: str | None, instance: dict[str, Any] | None) -> Escrow:
-        """EscrowExists, EscrowRejected (the PXE's reason) or PxeUnavailable when it cannot be registered."""
-        return await self.registry.register(address, secret_key, instance)
+    async def register(self, address: str, secret_key: str | None, instance: dict[str, Any] | None,
+                       owner: str | None = None, pool: str | None = None) -> Escrow:
+        """EscrowExists, EscrowRejected (why, in words), PxeUnavailable or StoreUnavailable when it cannot be registered."""
+        return await self.registry.register(address, secret_key, instance, owner, pool)
 
     def escrows(self) -> list[Escrow]:
         return self.registry.listed()
+
+    def problem(self, escrow: str) -> str | None:
+        """What kept this monitor's last sync from reading the escrow, and what to do; None when it read."""
+        found = self.recovery.problems.get(escrow)
+        return found.words if found else None
 
     async def remove(self, address: str) -> Escrow:
         """EscrowNotFound for an escrow that is not registered."""
@@ -164,13 +184,14 @@ class NoteMonitor:
         return self.syncer.last
 
     async def health(self) -> HealthReport:
-        """Healthy only when the database answers, the PXE answers now, the last sync read every escrow,
-        and no sync has been running for more than twice SYNC_INTERVAL (a frozen PXE stalls a sync)."""
-        database_ok, pxe_live = await self.db.ping(), await self._pxe_probe()
+        """Unhealthy when the database cannot take the work (unreachable, read-only, its schema gone: every
+        registration would fail). Healthy only when, besides, every read gateway answers now, the last sync
+        read every escrow, and no sync has been running for more than twice SYNC_INTERVAL (a frozen PXE)."""
+        database, pxe_live = await self.db.state("escrows"), await self._pxe_probe()
         last = self.syncer.last
         running_for = self.periodic.running_for()
         sync_stuck = running_for > 2 * self.settings.sync_interval
-        if not database_ok:
+        if database != "ok":
             status: Status = "unhealthy"
         elif not pxe_live or self.pxe_reachability.up is False or sync_stuck or (last is not None and last.failures > 0):
             status = "degraded"
@@ -186,8 +207,17 @@ class NoteMonitor:
             "instanceId": self.membership.instance_id,
             "members": self.membership.members,
             "syncedEscrows": last.escrows if last else None,
-            "checks": {
-                "database": database_ok, "pxe": pxe_live, "lastSyncFailures": last.failures if last else None,
-                "syncRunningForMs": round(running_for * 1000) if running_for else None, "syncStuck": sync_stuck,
-            },
+            "checks": self._checks(database, pxe_live, last, running_for, sync_stuck),
         })
+
+    def _checks(self, database: str, pxe_live: bool, last: SyncReport | None, running_for: float,
+                sync_stuck: bool) -> dict[str, Any]:
+        key_lost, no_note = self.recovery.counts()
+        return {
+            "database": database, "pxe": pxe_live, "pxeGateways": len(self.gateways),
+            "pxeGatewaysDown": self._gateways_down, "lastSyncFailures": last.failures if last else None,
+            "syncRunningForMs": round(running_for * 1000) if running_for else None, "syncStuck": sync_stuck,
+            "escrowsKeyLost": key_lost, "escrowsWithoutNotes": no_note,
+            "unreadableEscrows": unreadable_summary(key_lost, no_note),
+            "databaseProblem": None if database == "ok" else STORE_WORDS.get(database),
+        }

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.settings import PxeSettings, ServiceSettings
+
+MIN_MEMBER_TTL = 1.0
 
 
 class NoteMonitorSettings(ServiceSettings, PxeSettings):
@@ -24,6 +26,19 @@ class NoteMonitorSettings(ServiceSettings, PxeSettings):
     @classmethod
     def _empty_is_default(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _lease_fits_the_sync(self) -> NoteMonitorSettings:
+        """A stopped monitor's escrows wait its lease's TTL, then the next sync: a TTL beyond SYNC_INTERVAL leaves
+        them unread for longer than a sync (600 s of a 60 s sync is ten syncs missed); one below a second is
+        renewed more often than a database round trip can be relied on."""
+        ttl = self.sync_member_ttl
+        if ttl is not None and ttl > self.sync_interval:
+            raise ValueError(f"SYNC_MEMBER_TTL ({ttl:g} s) must be at most SYNC_INTERVAL ({self.sync_interval:g} s): "
+                             "a stopped monitor's escrows would go unread for longer than a sync")
+        if ttl is not None and ttl < MIN_MEMBER_TTL:
+            raise ValueError(f"SYNC_MEMBER_TTL must be at least {MIN_MEMBER_TTL:g} s: the lease is renewed every third of it")
+        return self
 
     @property
     def port(self) -> int:

@@ -46,7 +46,7 @@ def _escrow_row(e: Escrow) -> dict[str, Any]:
         "address": e.address, "pool": e.pool, "collateral_token": e.collateral_token, "debt_token": e.debt_token,
         "collateral_asset": e.collateral_asset, "debt_asset": e.debt_asset,
         "liquidation_threshold_bps": e.liquidation_threshold_bps, "has_secret_key": e.has_secret_key,
-        "registered_at": e.registered_at,
+        "registered_at": e.registered_at, "owner": e.owner, "gateway": e.gateway,
     }
 
 
@@ -54,9 +54,10 @@ def _registered(rows: Sequence[Any], escrows: list[Escrow], positions: list[Posi
     """Rows of escrows joined to their positions: the escrow's columns in its record's field order,
     then the position's own; the values many rows repeat are held once."""
     text, ints = sys.intern, int_pool()
-    for address, pool, c_token, d_token, c_asset, d_asset, bps, has_key, registered_at, *notes in rows:
+    for address, pool, c_token, d_token, c_asset, d_asset, bps, has_key, registered_at, owner, gateway, *notes in rows:
         escrow = Escrow(address, text(pool), text(c_token), text(d_token), text(c_asset), text(d_asset),
-                        ints.setdefault(bps, bps), bool(has_key), ints.setdefault(registered_at, registered_at))
+                        ints.setdefault(bps, bps), bool(has_key), ints.setdefault(registered_at, registered_at),
+                        owner, text(gateway) if gateway else None)
         escrows.append(escrow)
         c_amount, d_principal, epoch, synced, block, version = notes
         if version is not None:

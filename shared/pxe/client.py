@@ -18,7 +18,10 @@ from shared.protocols import ReadShapes, reference
 from shared.pxe.errors import PxeError
 from shared.pxe.fields import from_field, normalize_address, to_field
 from shared.pxe.jsonrpc import JsonRpc, as_int
+from shared.pxe.notes import Notes, UniqueNote, notes_of_fields, settled_notes, unique_notes
 from shared.pxe.token_symbol import read_token_symbol
+
+__all__ = ["Call", "Notes", "PoolConfig", "PxeClient", "TxReceipt", "UniqueNote"]
 
 FINAL_STATUSES = frozenset({"success", "reverted", "dropped"})
 
@@ -50,19 +53,6 @@ class PoolConfig:
     debt_token: str
     max_ltv: int  # both in the protocol's threshold base (basis points, or 10^5 for nocom-v1)
     liquidation_threshold: int
-
-
-@dataclass(frozen=True)
-class Notes:
-    """An escrow's collateral note and loan note, as the pool's get_collateral_and_debt returns them."""
-
-    collateral_amount: int
-    debt_principal: int
-    debt_epoch: int
-    collateral_owner: str = ""
-    collateral_randomness: str = ""
-    debt_owner: str = ""
-    debt_randomness: str = ""
 
 
 class PxeClient(JsonRpc):
@@ -194,7 +184,7 @@ class PxeClient(JsonRpc):
         return amount
 
     async def collateral_and_debt(self, pool: str, escrow: str) -> Notes:
-        return _notes(await self._fields("get_collateral_and_debt", [normalize_address(escrow)], pool, 7))
+        return notes_of_fields(await self._fields("get_collateral_and_debt", [normalize_address(escrow)], pool, 7))
 
     async def notes_many(self, escrows: list[tuple[str, str]]) -> list[Notes | PxeError]:
         """Each (escrow, pool)'s private state synced, then its notes read: two JSON-RPC batches in all,
@@ -207,8 +197,28 @@ class PxeClient(JsonRpc):
             "get_collateral_and_debt", [normalize_address(escrows[i][0])], escrows[i][1], None, None)) for i in wanted])
         out: list[Notes | PxeError] = list(syncs)
         for i, answer in zip(wanted, reads, strict=True):
-            out[i] = answer if isinstance(answer, PxeError) else _settled_notes(answer)
+            out[i] = answer if isinstance(answer, PxeError) else settled_notes(answer)
         return out
+
+    async def register_sender(self, address: str) -> None:
+        """pxe_registerSender: the PXE then finds the notes this address sends (an escrow's owner, its pool)."""
+        await self.call("pxe_registerSender", [normalize_address(address)])
+
+    async def register_senders(self, addresses: list[str]) -> list[PxeError | None]:
+        """Several senders in one batch (registering one twice is harmless); per address None or its PxeError."""
+        answers = await self.call_many([("pxe_registerSender", [normalize_address(a)]) for a in addresses])
+        return [answer if isinstance(answer, PxeError) else None for answer in answers]
+
+    async def get_notes(self, contract: str, *, storage_slot: int | None = None,
+                        scopes: list[str] | None = None) -> list[UniqueNote]:
+        """pxe_getNotes: the contract's notes in the PXE's note store (after one sync of its private state),
+        of the recipients in `scopes` when given. PxeMethodNotFound from a PXE that does not have it."""
+        query: dict[str, Any] = {"contractAddress": normalize_address(contract)}
+        if storage_slot is not None:
+            query["storageSlot"] = to_field(storage_slot)
+        if scopes is not None:
+            query["scopes"] = [normalize_address(a) for a in scopes]
+        return unique_notes(await self.call("pxe_getNotes", [query]))
 
     async def simulate_view(self, function: str, args: list[int | str], to: str, *, from_: str | None = None) -> list[int]:
         """A public #[view] function at the latest block (docs/pxe-jsonrpc.md), its result flattened."""
@@ -240,25 +250,6 @@ def _fields_of(function: str, result: Any) -> list[int]:
     if not isinstance(values, list):
         raise PxeError(f"PXE answered {function} without a result array")
     return [from_field(v) for v in values]
-
-
-def _notes(values: list[int]) -> Notes:
-    c_owner, c_rand, c_amount, l_owner, l_rand, l_principal, l_epoch = values[:7]
-    return Notes(
-        collateral_amount=c_amount, debt_principal=l_principal, debt_epoch=l_epoch,
-        collateral_owner=to_field(c_owner), collateral_randomness=to_field(c_rand),
-        debt_owner=to_field(l_owner), debt_randomness=to_field(l_rand),
-    )
-
-
-def _settled_notes(answer: Any) -> Notes | PxeError:
-    try:
-        values = _fields_of("get_collateral_and_debt", answer)
-        if len(values) < 7:
-            return PxeError(f"PXE answered get_collateral_and_debt with {len(values)} fields, expected 7")
-        return _notes(values)
-    except (PxeError, ValueError) as exc:
-        return exc if isinstance(exc, PxeError) else PxeError(f"PXE answered get_collateral_and_debt with {exc}")
 
 
 def _authwit_params(from_: str, caller: str, call: Call) -> list[Any]:

@@ -16,7 +16,7 @@ from services.note_monitor.api.schemas import (
     SyncAccepted,
     escrow_out,
 )
-from services.note_monitor.registry import EscrowExists, EscrowNotFound, EscrowRejected, PxeUnavailable
+from services.note_monitor.errors import EscrowExists, EscrowNotFound, EscrowRejected, PxeUnavailable, StoreUnavailable
 from shared.auth import protected_router
 from shared.errors import InputRejected, error_responses
 from shared.positions import PositionOut
@@ -33,12 +33,12 @@ MAX_PAGE = 5000
                 responses=error_responses(400, 401, 409, 413, 422, 503))
 async def register_escrow(body: RegisterEscrow, monitor: MonitorDep) -> dict[str, Any]:
     try:
-        escrow = await monitor.register(body.address, body.secret_key, body.instance)
+        escrow = await monitor.register(body.address, body.secret_key, body.instance, body.owner, body.pool)
     except EscrowExists as exc:
         raise HTTPException(409, str(exc)) from None
     except EscrowRejected as exc:
         raise InputRejected(exc.field, str(exc)) from None
-    except PxeUnavailable as exc:
+    except (PxeUnavailable, StoreUnavailable) as exc:
         raise HTTPException(503, str(exc)) from None
     return escrow_out(escrow)
 
@@ -46,16 +46,18 @@ async def register_escrow(body: RegisterEscrow, monitor: MonitorDep) -> dict[str
 @protected.get("/escrows", response_model=EscrowList, responses=error_responses(401))
 async def list_escrows(monitor: MonitorDep) -> dict[str, Any]:
     await monitor.follow()
-    escrows = [escrow_out(e) for e in monitor.escrows()]
+    escrows = [escrow_out(e, monitor.problem(e.address)) for e in monitor.escrows()]
     return {"escrows": escrows, "count": len(escrows)}
 
 
-@protected.delete("/escrows/{address}", response_model=EscrowOut, responses=error_responses(401, 404, 422))
+@protected.delete("/escrows/{address}", response_model=EscrowOut, responses=error_responses(401, 404, 422, 503))
 async def remove_escrow(address: Address, monitor: MonitorDep) -> dict[str, Any]:
     try:
         escrow = await monitor.remove(address)
     except EscrowNotFound as exc:
         raise HTTPException(404, str(exc)) from None
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
     return escrow_out(escrow)
 
 

@@ -22,6 +22,13 @@ class RegisterEscrow(BaseModel):
     instance: dict[str, Any] | None = Field(None, description=(
         f"Contract instance passed to pxe_registerContract: at most {MAX_INSTANCE_BYTES} bytes of JSON, and its `address`, "
         "if it has one, is `address`"))
+    owner: Address | None = Field(None, description=(
+        "The escrow owner's Aztec address: registered with the PXE as a sender of the escrow's notes (pxe_registerSender) "
+        "before the first read, since a real PXE finds a note only once it knows its sender"))
+    pool: Address | None = Field(None, description=(
+        "The escrow's lending pool. Without it the pool is read from the escrow's config note, which on nocom-v1 a PXE "
+        "reads only while holding the escrow owner's keys; with it that note is not read (the pool's own config still is, "
+        "and checked). Registered as a sender of the escrow's pool notes. An extension of SPEC section 3"))
 
     @field_validator("instance")
     @classmethod
@@ -46,6 +53,10 @@ class EscrowOut(BaseModel):
     debtAsset: str
     hasSecretKey: bool
     registeredAt: int
+    owner: str | None = None
+    problem: str | None = Field(None, description=(
+        "Why this monitor's last sync could not read the escrow, and what to do (its PXE lost its key, say); "
+        "null when it read"))
 
 
 class EscrowList(BaseModel):
@@ -79,8 +90,8 @@ class Health(BaseModel):
     checks: dict[str, Any]
 
 
-def escrow_out(e: Escrow) -> dict[str, Any]:
+def escrow_out(e: Escrow, problem: str | None = None) -> dict[str, Any]:
     return {
         "address": e.address, "pool": e.pool, "collateralAsset": e.collateral_asset, "debtAsset": e.debt_asset,
-        "hasSecretKey": e.has_secret_key, "registeredAt": e.registered_at,
+        "hasSecretKey": e.has_secret_key, "registeredAt": e.registered_at, "owner": e.owner, "problem": problem,
     }

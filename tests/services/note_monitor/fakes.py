@@ -6,12 +6,15 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.note_monitor.note_reads import NoteReads
 from services.note_monitor.positions import PositionIndex
+from services.note_monitor.read_gateways import ReadGateways
 from services.note_monitor.reader import EscrowReader, PxeReachability
 from services.note_monitor.registry import EscrowRegistry
 from services.note_monitor.store import PositionStore
-from shared.pxe.client import Notes, PoolConfig
-from shared.pxe.errors import PxeError, PxeReverted, PxeUnreachable
+from shared.pxe.client import Notes, PoolConfig, UniqueNote
+from shared.pxe.errors import PxeError, PxeMethodNotFound, PxeReverted, PxeUnreachable
+from shared.pxe.fields import to_field
 from tests.fixtures.databases import tracked_database
 
 POOL = "0x" + "0b" * 32
@@ -35,6 +38,9 @@ class FakePxe:
     in_flight: int = 0
     most_in_flight: int = 0
     delay: float = 0.0
+    note_store: bool = True  # False: a PXE without pxe_getNotes (-32601), read by simulations
+    senders: list[str] = field(default_factory=list)
+    queries: list[list[str] | None] = field(default_factory=list)  # each pxe_getNotes's scopes (None: all)
 
     def add(self, n: int, collateral: int = E18, principal: int = 1_000 * E18, epoch: int = 3) -> str:
         self.notes[escrow(n)] = Notes(collateral, principal, epoch)
@@ -84,6 +90,31 @@ class FakePxe:
         finally:
             self.in_flight -= 1
 
+    async def register_senders(self, addresses: list[str]) -> list[PxeError | None]:
+        self._check()
+        self.senders.extend(addresses)
+        return [None for _ in addresses]
+
+    async def get_notes(self, contract: str, *, storage_slot: int | None = None,
+                        scopes: list[str] | None = None) -> list[UniqueNote]:
+        """The pool's two notes of each escrow (of those in `scopes`); an escrow in `failing` has none."""
+        self._check()
+        if not self.note_store:
+            raise PxeMethodNotFound("Method not found: pxe_getNotes", -32601)
+        self.batches += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            wanted = list(self.notes) if scopes is None else scopes
+            self.queries.append(scopes)
+            self.reads += len(wanted)
+            return [note for address in wanted if address in self.notes and address not in self.failing
+                    for note in _unique_notes(contract, address, self.notes[address])]
+        finally:
+            self.in_flight -= 1
+
     async def collateral_and_debt(self, pool: str, address: str) -> Notes:
         self._check()
         self.reads += 1
@@ -99,7 +130,16 @@ class FakePxe:
             self.in_flight -= 1
 
 
-async def registry_for(tmp_path: Any, pxe: FakePxe) -> EscrowRegistry:
+def _unique_notes(pool: str, address: str, notes: Notes) -> list[UniqueNote]:
+    """The two notes as a PXE's note store shows them; their nonces change with their values."""
+    nonce = to_field(abs(hash((address, notes.collateral_amount, notes.debt_principal, notes.debt_epoch))))
+    owner = int(address, 16)
+    return [UniqueNote((owner, 1, notes.collateral_amount), address, pool, 11, nonce, nonce),
+            UniqueNote((owner, 2, notes.debt_principal, notes.debt_epoch), address, pool, 13, nonce, nonce)]
+
+
+async def registry_for(tmp_path: Any, pxe: FakePxe, concurrency: int = 4, batch_size: int = 2) -> EscrowRegistry:
     store = PositionStore(tracked_database(f"sqlite+aiosqlite:///{tmp_path}/monitor.db"))
     await store.init()
-    return EscrowRegistry(store, PositionIndex(), EscrowReader(pxe), PxeReachability())  # type: ignore[arg-type]
+    reads = NoteReads(ReadGateways([pxe]), concurrency, batch_size)
+    return EscrowRegistry(store, PositionIndex(), EscrowReader(10_000), reads, PxeReachability())

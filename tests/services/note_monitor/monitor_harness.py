@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from services.note_monitor.app import create_app
 from services.note_monitor.service import NoteMonitor
 from services.note_monitor.settings import NoteMonitorSettings
+from shared.protocols import rules_for
 from shared.pxe.client import PxeClient
 from shared.settings import load_settings
 from tests.conftest import TEST_API_KEY
@@ -91,8 +92,11 @@ def settings_for(tmp_path: Path, pxe_url: str, **overrides: Any) -> NoteMonitorS
 
 @asynccontextmanager
 async def running_monitor(settings: NoteMonitorSettings, pxe_client: PxeClient | None = None) -> AsyncIterator[Monitor]:
-    client = pxe_client or PxeClient(settings.pxe_url, timeout=2.0, read_attempts=2, backoff=0.05)
-    app = create_app(settings, client)
+    """The monitor reading through `pxe_client`, or through a client per read gateway (PXE_READ_URL, else PXE_URL)."""
+    reads = rules_for(settings.protocol).READS
+    clients = [pxe_client] if pxe_client else [PxeClient(url, reads=reads, timeout=2.0, read_attempts=2, backoff=0.05)
+                                               for url in settings.pxe_urls("read")]
+    app = create_app(settings, clients)
     try:
         async with app.router.lifespan_context(app):
             await app.state.service.wait_for_sync(0)  # the sync run at start, so tests begin from a settled state
@@ -100,4 +104,5 @@ async def running_monitor(settings: NoteMonitorSettings, pxe_client: PxeClient |
             async with httpx.AsyncClient(transport=transport, base_url="http://monitor") as http:
                 yield Monitor(app, http)
     finally:
-        await client.close()
+        for client in clients:
+            await client.close()

@@ -55,7 +55,7 @@ async def register_private_and_known(
     assert r.status_code == 201, r.text
     assert r.json() | {"registeredAt": 0} == {
         "address": known["address"], "pool": world["pool"], "collateralAsset": "BTC", "debtAsset": "USDC",
-        "hasSecretKey": False, "registeredAt": 0,
+        "hasSecretKey": False, "registeredAt": 0, "owner": None, "problem": None,
     }
 
 
@@ -145,3 +145,17 @@ async def test_client_errors_are_clear(monitor: Monitor, pxe: Any, world: dict[s
     assert (await monitor.http.get("/health")).status_code == 200
     assert (await monitor.http.get("/metrics")).status_code == 200
     assert "/positions" in (await monitor.http.get("/openapi.json")).json()["paths"]
+
+
+async def test_a_pool_that_is_not_the_escrows_is_refused_in_words(monitor: Monitor, pxe: Any, world: dict[str, str]) -> None:
+    eth = await dev(pxe.url, "dev_createToken", "ETH")
+    other_pool = await dev(pxe.url, "dev_createPool", eth, world["usdc"], 7000, 8000)
+    escrow = await new_escrow(pxe, world["pool"])
+    r = await monitor.register(escrow["address"], pool=other_pool)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"].startswith("pool: ") and f"in pool {other_pool}" in r.json()["error"]
+    assert "check that `pool` is the escrow's pool" in r.json()["error"]
+    r = await monitor.register(escrow["address"], pool=world["usdc"])  # a token, not a pool
+    assert r.status_code == 422 and r.json()["error"].startswith("pool: "), r.text
+    r = await monitor.register(escrow["address"], pool=world["pool"])
+    assert r.status_code == 201 and r.json()["pool"] == world["pool"]

@@ -1,5 +1,6 @@
 """note-monitor's sync against the development PXE over real HTTP: a PXE that goes down and comes
-back, and reads bounded in concurrency where one escrow's failure spares the others."""
+back, and, through a PXE without pxe_getNotes, reads by simulation bounded in concurrency where one
+escrow's failure spares the others."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.pxe.client import PxeClient
-from shared.pxe.errors import PxeError
+from shared.pxe.errors import PxeError, PxeMethodNotFound
 from tests.services.note_monitor.monitor_harness import E18, KEY, Logs, Monitor, dev, new_escrow, running_monitor, settings_for
 
 
@@ -50,7 +51,11 @@ async def new_escrow_offline_address() -> str:
 
 
 class CountingPxe(PxeClient):
-    """The real client, counting JSON-RPC batches in flight and failing one escrow's reads."""
+    """The real client to a PXE that does not know pxe_getNotes (-32601, as before it was added), counting
+    JSON-RPC batches in flight and failing one escrow's reads."""
+
+    async def get_notes(self, contract: str, **_query: Any) -> Any:
+        raise PxeMethodNotFound("Method not found: pxe_getNotes", -32601)
 
     def __init__(self, *args: Any, failing: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,5 +102,7 @@ async def test_sync_respects_concurrency_and_one_failure_spares_the_others(
         assert kept["collateralAmount"] == str(E18)
         health = (await m.http.get("/health")).json()
         assert health["status"] == "degraded" and health["pxeConnected"] is True
-    failed = [e for e in logs.take() if e["event"] == "Note sync failed"]
+    events = logs.take()
+    failed = [e for e in events if e["event"] == "Note sync failed"]
     assert failed and failed[-1]["failures"] == 1 and failed[-1]["changed"] == 8
+    assert [e["event"] for e in events].count("PXE notes read by simulation") == 1  # learnt once, then remembered

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from services.note_monitor.registry import EscrowExists, EscrowNotFound, EscrowRejected, PxeUnavailable
+from shared.pxe.client import PoolConfig
 from shared.pxe.errors import PxeReverted
 from tests.services.note_monitor.fakes import BTC, E18, POOL, USDC, FakePxe, escrow, registry_for
 
@@ -40,7 +41,7 @@ async def test_a_second_registration_conflicts(tmp_path: Any) -> None:
 
 
 async def test_the_pxes_refusal_and_an_outage_are_told_apart(tmp_path: Any) -> None:
-    pxe = FakePxe(failing={escrow(2): PxeReverted(f"Escrow notes unknown for {SECRET}")})
+    pxe = FakePxe(failing={escrow(2): PxeReverted(f"Escrow notes unknown for {SECRET}")}, note_store=False)
     pxe.add(2)
     registry = await registry_for(tmp_path, pxe)
     with pytest.raises(EscrowRejected) as rejected:
@@ -72,3 +73,43 @@ async def test_removal_leaves_a_versioned_tombstone(tmp_path: Any) -> None:
     assert (await registry.store.load()).removals[0].version == 2
     with pytest.raises(EscrowNotFound):
         await registry.remove(address)
+
+
+BOUNDED_VEC = "Assertion failed: Attempted to read past end of BoundedVec 'index < self.len'"
+
+
+class OwnersOnlyPxe(FakePxe):
+    """A real PXE without the owner's keys: the escrow's config note read ends in Noir's BoundedVec message."""
+
+    async def escrow_pool(self, address: str) -> str:
+        raise PxeReverted(BOUNDED_VEC)
+
+
+async def test_noirs_bounded_vec_message_becomes_words_that_say_what_to_give(tmp_path: Any) -> None:
+    pxe = OwnersOnlyPxe()
+    address = pxe.add(1)
+    registry = await registry_for(tmp_path, pxe)
+    with pytest.raises(EscrowRejected) as rejected:
+        await registry.register(address, SECRET, None, owner=escrow(77))
+    words = str(rejected.value)
+    assert rejected.value.field == "pool" and "BoundedVec" not in words
+    assert f"cannot read escrow {address}'s config note" in words and "owner's keys" in words and "`pool`" in words
+    assert pxe.senders == [escrow(77)]  # the owner was registered as a sender before the read
+
+    found = await registry.register(address, SECRET, None, owner=escrow(77), pool=POOL)  # the pool given: no config note
+    assert (found.pool, found.owner, found.collateral_asset) == (POOL, escrow(77), "BTC")
+    assert pxe.senders == [escrow(77), escrow(77), POOL]
+
+
+async def test_a_pool_whose_config_is_no_lending_pools_is_refused(tmp_path: Any) -> None:
+    class NotAPool(FakePxe):
+        async def pool_config(self, pool: str) -> PoolConfig:
+            return PoolConfig(BTC, BTC, 7500, 10**9)
+
+    pxe = NotAPool()
+    registry = await registry_for(tmp_path, pxe)
+    with pytest.raises(EscrowRejected) as rejected:
+        await registry.register(pxe.add(1), None, None, pool=POOL)
+    assert rejected.value.field == "pool"
+    assert "two distinct non-zero addresses" in str(rejected.value) and "not within 1..10000" in str(rejected.value)
+    assert registry.escrows == {}

@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 from services.note_monitor.models import MIGRATIONS, leases
 from services.note_monitor.service import NoteMonitor
@@ -20,22 +19,12 @@ from services.note_monitor.settings import NoteMonitorSettings
 from shared.leases import Membership, owner
 from shared.migrations import upgrade
 from shared.pxe.client import Notes
-from shared.pxe.errors import PxeError
 from shared.settings import load_settings
 from tests.conftest import TEST_API_KEY
 from tests.fixtures.databases import tracked_database
 from tests.services.note_monitor.fakes import E18, FakePxe, escrow
 
 TTL = 1.0
-
-
-@dataclass
-class CountingPxe(FakePxe):
-    read: list[str] = field(default_factory=list)
-
-    async def notes_many(self, escrows: list[tuple[str, str]]) -> list[Notes | PxeError]:
-        self.read.extend(address for address, _ in escrows)
-        return await super().notes_many(escrows)
 
 
 async def within(seconds: float, check: Callable[[], bool], what: str) -> None:
@@ -86,8 +75,19 @@ async def monitor(url: str, name: str, pxe: FakePxe) -> AsyncIterator[NoteMonito
         await service.stop()
 
 
+def mark(pxe: FakePxe, amount: int) -> None:
+    """Every escrow's collateral at `amount` in this PXE: a position shows which monitor's PXE it was read from."""
+    for address in list(pxe.notes):
+        pxe.notes[address] = Notes(amount, 1_000 * E18, 3)
+
+
+def collaterals(served: NoteMonitor, addresses: list[str]) -> dict[str, int]:
+    return {e: served.position(e).collateral_amount for e in addresses}  # type: ignore[union-attr]
+
+
 async def test_two_monitors_split_the_escrows_serve_the_whole_book_and_take_over(postgres_url: str) -> None:
-    pxe_a, pxe_b = CountingPxe(), CountingPxe()
+    pxe_a, pxe_b = FakePxe(), FakePxe()
+    everyone = [escrow(n) for n in range(1, 41)]
     for n in range(1, 41):
         pxe_a.add(n), pxe_b.add(n)
     async with monitor(postgres_url, "mon-a", pxe_a) as a, monitor(postgres_url, "mon-b", pxe_b) as b:
@@ -99,13 +99,15 @@ async def test_two_monitors_split_the_escrows_serve_the_whole_book_and_take_over
         await a.periodic.wait_for_run(1)  # its first sync, and the one mon-b's arrival triggered
         await b.periodic.wait_for_run(0)
 
-        pxe_a.read.clear(), pxe_b.read.clear()
+        mark(pxe_a, E18 + 1), mark(pxe_b, E18 + 2)
         await a.sync_now(), await b.sync_now()
-        assert sorted(pxe_a.read + pxe_b.read) == sorted(escrow(n) for n in range(1, 41))  # each by exactly one
-        assert pxe_a.read and pxe_b.read
+        await a.follow(), await b.follow()
+        expected = {e: E18 + (1 if owner(["mon-a", "mon-b"], e) == "mon-a" else 2) for e in everyone}
+        assert collaterals(a, everyone) == collaterals(b, everyone) == expected  # each synced by its owner alone
+        assert len(set(expected.values())) == 2 and a.syncer.last.escrows + b.syncer.last.escrows == 40  # type: ignore[union-attr]
 
         version = b.index.version
-        moved = [e for e in pxe_a.read[:3]]
+        moved = [e for e in everyone if expected[e] == E18 + 1][:3]
         for address in moved:
             pxe_a.notes[address] = pxe_b.notes[address] = Notes(E18 // 2, 1_000 * E18, 3)
         await a.sync_now()
@@ -123,6 +125,7 @@ async def test_two_monitors_split_the_escrows_serve_the_whole_book_and_take_over
 
         await a.stop()  # a clean stop releases its membership: b syncs everything at once
         await within(TTL, lambda: b.membership.members == ["mon-b"], "mon-b to see mon-a gone")
-        pxe_b.read.clear()
+        mark(pxe_b, E18 + 3)
         await b.sync_now()
-        assert sorted(pxe_b.read) == sorted(escrow(n) for n in range(1, 40))
+        assert b.syncer.last.escrows == 39  # type: ignore[union-attr]
+        assert collaterals(b, everyone[:39]) == dict.fromkeys(everyone[:39], E18 + 3)
