@@ -107,7 +107,13 @@ class Stack:
 
     @property
     def sends(self) -> int:
-        return self.pxe.calls["pxe_sendTx"]
+        """Liquidations the dev PXE received: the liquidate calls of every transaction sent to it."""
+        return sum(1 for tx in list(self.pxe.state.txs.values()) for c in tx.calls if c.name == "liquidate")
+
+    @property
+    def proofs(self) -> int:
+        """Transactions the engine asked the dev PXE to prove (a revert found by the simulation among them)."""
+        return int(self.pxe.calls["pxe_proveTx"])
 
 
 def engine_settings(stack_tmp: Path, pxe_url: str, chain: LocalChain, oracle: str, **overrides: Any) -> LiquidationEngineSettings:
