@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from services.liquidation_engine.attempts import INTERRUPTED_ERROR
+from services.liquidation_engine.bundles import Attempt, Sent
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.planning.budget import plan_for
 from services.liquidation_engine.position_copy import PositionCopy
 from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
-from services.liquidation_engine.bundles import Attempt, Sent
 from shared.pxe.client import Notes, TxReceipt
 from shared.pxe.errors import PxeUnreachable
 from tests.services.liquidation_engine.fakes import (
