@@ -24,9 +24,10 @@ from services.liquidation_engine.position_copy import PositionCopy
 from services.liquidation_engine.pxe_roles import PxeRoles
 from shared.db import Database, DatabaseState
 from shared.feeds.onchain_price import PricesUnavailable
-from shared.health import CachedProbe, Status
+from shared.health import PROBE_TIMEOUT, CachedProbe, Status, probe
 
 TABLE = "liquidations"
+GATEWAY_TIMEOUT = PROBE_TIMEOUT * 0.75  # within the probe's own bound, so the per-gateway view is never stale
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Found:
     """What the health call found, each read at most a moment ago."""
 
     database: DatabaseState
+    pxe_ok: bool
     gateways: dict[str, dict[str, bool]]  # role -> gateway URL -> answers
     monitor_ok: bool
     prices_error: str | None
@@ -44,7 +46,7 @@ class Found:
 
 def assess(found: Found) -> tuple[Status, dict[str, Any]]:
     live = [e for e in found.engines if e.get("live")]
-    pxe_ok = all(ok for role in found.gateways.values() for ok in role.values())
+    pxe_ok = found.pxe_ok
     stopped = found.database != "ok" or (found.shared and not found.claiming)
     status: Status = "unhealthy" if stopped else "degraded" if not (pxe_ok and found.monitor_ok) or found.prices_error \
         else "healthy"
@@ -122,5 +124,6 @@ def _unusable(snapshot: PriceSnapshot) -> str | None:
 
 
 async def _ready(clients: list[Any]) -> dict[str, bool]:
-    answers = await asyncio.gather(*(client.is_ready() for client in clients))
-    return {client.url: bool(ok) for client, ok in zip(clients, answers, strict=True)}
+    """Each gateway's answer, bounded in time: a frozen one is not ready (and never holds the others up)."""
+    answers = await asyncio.gather(*(probe(client.is_ready(), GATEWAY_TIMEOUT) for client in clients))
+    return {client.url: ok for client, ok in zip(clients, answers, strict=True)}

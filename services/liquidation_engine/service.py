@@ -203,7 +203,7 @@ class LiquidationEngine:
         self.metrics.monitor_up.set(1 if monitor_ok else 0)
         m = self.membership
         status, checks = assess(Found(
-            probes.database_state, probes.gateways, monitor_ok,
+            probes.database_state, pxe_ok, probes.gateways, monitor_ok,
             self.checker.prices_error or (None if oracle_ok else probes.oracle_error),
             m.shared, m.held(), self.takeover.engines()))
         checks.update({
