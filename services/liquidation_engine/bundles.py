@@ -108,7 +108,8 @@ class Bundles:
         except Exception as exc:  # noqa: BLE001 - no hash came back: a proof nobody knows the hash of is never sent
             await self.not_sent(items, f"Not sent: pxe_proveTx failed ({_reason(exc)})")
             return
-        burst.sending.append(asyncio.create_task(self._record_and_send(gateway, items, tx_hash, burst)))
+        before = burst.sending[-1] if burst.sending else None  # sends leave in the order proofs came back
+        burst.sending.append(asyncio.create_task(self._record_and_send(gateway, items, tx_hash, burst, before)))
 
     async def _reverted(self, gateway: PxeClient, liquidator: str, items: list[Ready], reason: str, burst: Burst) -> None:
         if len(items) == 1 or reason in self.outcomes.price_mismatch:
@@ -135,7 +136,8 @@ class Bundles:
         except PxeError as exc:
             log.warning("PXE call limit unreadable", error=_reason(exc))
 
-    async def _record_and_send(self, gateway: PxeClient, items: list[Ready], tx_hash: str, burst: Burst) -> None:
+    async def _record_and_send(self, gateway: PxeClient, items: list[Ready], tx_hash: str, burst: Burst,
+                               before: asyncio.Task[None] | None) -> None:
         attempts = tuple(i.attempt for i in items)
         try:
             await asyncio.gather(*(self.store.set_tx_hash(a.attempt_id, tx_hash) for a in attempts))
@@ -143,6 +145,8 @@ class Bundles:
             log.error("Liquidation tx hash not recorded; not sent", txHash=tx_hash, escrows=len(items), error=repr(exc))
             await self.not_sent(items, "Not sent: its transaction hash could not be recorded", cooldown=False)
             return
+        if before is not None:  # the more at risk first, even when its record took longer
+            await asyncio.wait([before])
         if not self.may_send():  # the lease lapsed meanwhile: another engine may take these over
             await self.not_sent(items, LAPSED, cooldown=False, tx_hash=tx_hash)
             return

@@ -19,6 +19,7 @@ import httpx
 from devnet.chain.local import LocalChain
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
 from devnet.pxe.costs import FAKE_PROOFS, CostModel, cost_model
+from devnet.pxe.reference.server import ReferenceDevPxe
 from services.liquidation_engine.app import create_app as create_engine_app
 from services.liquidation_engine.monitor_client import MonitorClient
 from services.liquidation_engine.service import LiquidationEngine
@@ -126,6 +127,22 @@ FREE_READS = {name: 0.0 for name in ("pxe_simulateView", "sync_private_state", "
 
 def slow_sends(scale: float) -> CostModel:
     return cost_model(FAKE_PROOFS, scale, FREE_READS)
+
+
+class SameNodeGateway(ReferenceDevPxe):
+    """Another PXE gateway on the same node: its own PXE (its own job queue: one job at a time, its own
+    costs) over the first one's chain state, which mines; the prices reader is the first one's to close."""
+
+    async def close(self) -> None:
+        return None
+
+
+@asynccontextmanager
+async def another_gateway(first: RunningDevPxe, costs: CostModel | None = None) -> AsyncIterator[RunningDevPxe]:
+    running = RunningDevPxe(block_time=0)
+    running.pxe = SameNodeGateway(first.state, first.pxe.prices, block_time=0, costs=costs)  # type: ignore[attr-defined]
+    async with running:
+        yield running
 
 
 def engine_settings(stack_tmp: Path, pxe_url: str, chain: LocalChain, oracle: str, **overrides: Any) -> LiquidationEngineSettings:
