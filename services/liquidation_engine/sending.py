@@ -36,6 +36,7 @@ from shared.pxe.fields import to_field
 log = get_logger()
 
 NONCE_BITS = 248  # a fresh random nonce that always fits a field
+PREPARED = 2  # bundles claimed and authorised ahead of the one being proven, per send gateway
 
 __all__ = ["LAPSED", "Attempt", "LiquidationSender", "LiquidatorNotReady", "Sent"]
 
@@ -134,18 +135,30 @@ class LiquidationSender:
         return burst.sent
 
     async def _gateway_turns(self, gateway: PxeClient, queue: deque[Attempt], burst: Burst) -> None:
-        """Bundles from the queue, one after another on this gateway, until it is empty."""
+        """Bundles from the queue, one after another on this gateway, until it is empty. The next two bundles
+        are claimed and authorised while one is proven: their authwits wait in the PXE's queue, so each proof
+        is asked for the moment the last one is answered, and their rows are written meanwhile."""
         try:
             limit = await gateway.tx_limits()
         except PxeError as exc:
             log.warning("PXE call limit unreadable; one liquidation per transaction", error=str(exc))
             limit = 1
-        while queue:
-            if not self.may_claim():  # the lease lapsed: nothing more is claimed
-                break
-            bundle = [queue.popleft() for _ in range(min(limit, len(queue)))]
-            ready = await self._claimed_and_authorised(gateway, bundle)
-            await self.bundles.prove(gateway, str(self.liquidator), ready, burst)
+        upcoming = deque(b for b in (self._next_bundle(gateway, queue, limit) for _ in range(PREPARED)) if b is not None)
+        try:
+            while upcoming:
+                ready = await upcoming.popleft()
+                if (after := self._next_bundle(gateway, queue, limit)) is not None:
+                    upcoming.append(after)
+                await self.bundles.prove(gateway, str(self.liquidator), ready, burst)
+        finally:  # a bug ended the turns: what was claimed ahead is not left locked
+            for prepared in upcoming:
+                await self.bundles.not_sent(await prepared, "Not sent: the engine's send turns ended", cooldown=False)
+
+    def _next_bundle(self, gateway: PxeClient, queue: deque[Attempt], limit: int) -> asyncio.Future[list[Ready]] | None:
+        if not queue or not self.may_claim():  # the lease lapsed: nothing more is claimed
+            return None
+        bundle = [queue.popleft() for _ in range(min(limit, len(queue)))]
+        return asyncio.ensure_future(self._claimed_and_authorised(gateway, bundle))
 
     def _release_queued(self, queue: deque[Attempt]) -> None:
         log.warning("Liquidations not sent; checked again later", escrows=len(queue))
