@@ -175,6 +175,8 @@ async def _assert_each_liquidated_once(burst: Burst) -> None:
         assert (await burst.s.position(escrow))[0] < E18
     final = await burst.rows()
     assert sorted(r.escrow for r in final if r.status == "succeeded") == sorted(burst.escrows)
+    # No engine tried again an escrow another engine's success had made healthy (the contract would refuse it).
+    assert [r.escrow for r in final if r.error == "Position healthy, cannot liquidate"] == []
 
 
 async def _assert_every_mined_liquidation_recorded_once(burst: Burst) -> None:
