@@ -123,9 +123,16 @@ class LiquidationSender:
         own = [a for a in attempts if self.ours(a.plan.escrow)]
         queue = deque(own + [a for a in attempts if not self.ours(a.plan.escrow)])
         burst = Burst(accepted_at)
+        gateways = self.pxe.send.clients
+        limits = await asyncio.gather(*(self._limit(g) for g in gateways))
+        upcoming: list[deque[asyncio.Future[list[Ready]]]] = [deque() for _ in gateways]
+        for _ in range(PREPARED):  # the first bundles dealt round the gateways: the most at risk proven first
+            for g, (gateway, limit) in enumerate(zip(gateways, limits, strict=True)):
+                if (bundle := self._next_bundle(gateway, queue, limit)) is not None:
+                    upcoming[g].append(bundle)
         try:
-            turns = await asyncio.gather(*(self._gateway_turns(g, queue, burst) for g in self.pxe.send.clients),
-                                         return_exceptions=True)
+            turns = await asyncio.gather(*(self._gateway_turns(gateway, limit, queue, ahead, burst) for gateway, limit, ahead
+                                           in zip(gateways, limits, upcoming, strict=True)), return_exceptions=True)
             for failure in [t for t in turns if isinstance(t, BaseException)]:
                 log.error("Liquidation sends failed", error=repr(failure))
             if queue:  # every gateway's turns ended early
@@ -134,16 +141,18 @@ class LiquidationSender:
             await burst.settled()
         return burst.sent
 
-    async def _gateway_turns(self, gateway: PxeClient, queue: deque[Attempt], burst: Burst) -> None:
-        """Bundles from the queue, one after another on this gateway, until it is empty. The next two bundles
-        are claimed and authorised while one is proven: their authwits wait in the PXE's queue, so each proof
-        is asked for the moment the last one is answered, and their rows are written meanwhile."""
+    async def _limit(self, gateway: PxeClient) -> int:
         try:
-            limit = await gateway.tx_limits()
+            return await gateway.tx_limits()
         except PxeError as exc:
             log.warning("PXE call limit unreadable; one liquidation per transaction", error=str(exc))
-            limit = 1
-        upcoming = deque(b for b in (self._next_bundle(gateway, queue, limit) for _ in range(PREPARED)) if b is not None)
+            return 1
+
+    async def _gateway_turns(self, gateway: PxeClient, limit: int, queue: deque[Attempt],
+                             upcoming: deque[asyncio.Future[list[Ready]]], burst: Burst) -> None:
+        """Bundles from the queue, one after another on this gateway, until it is empty. The next bundles
+        (PREPARED) are claimed and authorised while one is proven: their authwits wait in the PXE's queue, so
+        each proof is asked for the moment the last one is answered, and their rows are written meanwhile."""
         try:
             while upcoming:
                 ready = await upcoming.popleft()

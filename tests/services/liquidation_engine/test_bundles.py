@@ -81,6 +81,8 @@ async def test_bundles_spread_over_the_send_gateways_and_reads_go_through_the_re
             proofs = [g.calls["pxe_proveTx"] for g in senders]
             assert sum(proofs) == 4 and min(proofs) >= 1, proofs  # 20 liquidations in 4 bundles, on both
             assert all(g.calls["pxe_sendProvenTx"] == g.calls["pxe_proveTx"] for g in senders)  # sent where proven
+            first_two = [c.to for tx in list(stack.pxe.state.txs.values())[:2] for c in tx.calls]
+            assert sorted(first_two) == sorted(escrows[::-1][:10])  # the ten most at risk, one bundle on each
             assert reader.calls["pxe_proveTx"] == 0 and reader.calls["node_getTxReceipt"] > 0
             assert all(g.calls["node_getTxReceipt"] == 0 for g in senders)  # no receipt waits behind a proof
             assert reader.calls["pxe_simulateUtility"] > 0  # balances and the re-reads after success
