@@ -125,11 +125,12 @@ class LiquidationSender:
         burst = Burst(accepted_at)
         gateways = self.pxe.send.clients
         limits = await asyncio.gather(*(self._limit(g) for g in gateways))
+        # The first bundles dealt round the gateways, one each, alone: the most at risk are proven first,
+        # their rows and authwits made without others competing for the database and the PXE.
         upcoming: list[deque[asyncio.Future[list[Ready]]]] = [deque() for _ in gateways]
-        for _ in range(PREPARED):  # the first bundles dealt round the gateways: the most at risk proven first
-            for g, (gateway, limit) in enumerate(zip(gateways, limits, strict=True)):
-                if (bundle := self._next_bundle(gateway, queue, limit)) is not None:
-                    upcoming[g].append(bundle)
+        for g, (gateway, limit) in enumerate(zip(gateways, limits, strict=True)):
+            if (bundle := self._next_bundle(gateway, queue, limit)) is not None:
+                upcoming[g].append(bundle)
         try:
             turns = await asyncio.gather(*(self._gateway_turns(gateway, limit, queue, ahead, burst) for gateway, limit, ahead
                                            in zip(gateways, limits, upcoming, strict=True)), return_exceptions=True)
@@ -156,7 +157,7 @@ class LiquidationSender:
         try:
             while upcoming:
                 ready = await upcoming.popleft()
-                if (after := self._next_bundle(gateway, queue, limit)) is not None:
+                while len(upcoming) < PREPARED and (after := self._next_bundle(gateway, queue, limit)) is not None:
                     upcoming.append(after)
                 await self.bundles.prove(gateway, str(self.liquidator), ready, burst)
         finally:  # a bug ended the turns: what was claimed ahead is not left locked
