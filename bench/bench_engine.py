@@ -11,8 +11,9 @@ through the monitor's HTTP API once, as it does at start. With anvil installed t
 on a local anvil chain and both the dev PXE (checking asserted prices) and the engine read it there.
 
 Engine path: POST /price-update -> one incremental GET /positions -> the liquidation-price index picks
-the positions whose liquidation price the move crossed -> the exact integer check -> balance, authwit
-and send for each liquidatable one (the first alone, then in batches).
+the positions whose liquidation price the move crossed -> the exact integer check -> balance, then the
+liquidatable ones in bundles (authwits, pxe_proveTx, the hash recorded, pxe_sendProvenTx). The dev PXE
+here has no cost model: bench/bench_engine_sends.py times the sends under a real PXE's costs.
 Naive path: pull every position over HTTP from the monitor, evaluate each with Decimal, then the same sends.
 """
 
@@ -226,7 +227,7 @@ async def naive_rounds(rig: Rig, http: httpx.AsyncClient, monitor_url: str, args
         with gc_paused():  # the same collector policy as the engine's check
             items = await pull_all(http, monitor_url, API_KEY)
             found = naive_evaluate(items, LOW, P8, int(time.time()))
-            engine.follower.follow_all(await engine.sender.send(in_priority_order(found), None))
+            await engine.sender.send(in_priority_order(found), None)  # each transaction followed as it is sent
         decided, first, last = await rig.clock.wait()
         timings.decided.append(decided - start)
         timings.first.append(first - start)

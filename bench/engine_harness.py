@@ -20,6 +20,7 @@ import uvicorn
 
 from devnet.static_prices import StaticPrices
 from devnet.suite import stop_process
+from services.liquidation_engine.bundles import Sent
 from services.liquidation_engine.service import LiquidationEngine
 from shared.feeds.onchain_price import OnChainPrice
 
@@ -119,33 +120,31 @@ async def serving(app: Any, port: int) -> AsyncIterator[str]:
 
 
 class SendClock:
-    """Times every pxe_sendTx of the engine (single or batched): when the engine hands it to the PXE (its
-    decision is made and the request is on its way) and when the PXE acknowledges it. The dev PXE runs
-    the liquidation before it answers, as a real PXE proves it, so the acknowledgement times the PXE too."""
+    """Times the engine's transactions: when the first is handed to the PXE (`pxe_proveTx`: its decision is
+    made and the request is on its way) and when each one is sent (its hash recorded, `pxe_sendProvenTx`
+    answered), counting the liquidations each carries. The dev PXE runs the liquidations before it answers
+    the proof, as a real PXE simulates and proves them, so the acknowledgement times the PXE too."""
 
     def __init__(self, engine: LiquidationEngine) -> None:
         self.dispatched: list[float] = []
         self.times: list[float] = []
         self._target = 0
         self._reached = asyncio.Event()
-        original = engine.pxe.send_tx
+        for client in engine.gateways.send.clients:
+            original = client.prove_tx
 
-        async def timed(*args: Any, **kwargs: Any) -> str:
-            self.dispatched.append(time.perf_counter())
-            tx_hash = await original(*args, **kwargs)
-            self._acknowledged(1)
-            return tx_hash
+            async def timed(*args: Any, _original: Any = original, **kwargs: Any) -> str:
+                self.dispatched.append(time.perf_counter())
+                return str(await _original(*args, **kwargs))
 
-        engine.pxe.send_tx = timed  # type: ignore[method-assign]
-        original_many = engine.pxe.send_txs
+            client.prove_tx = timed  # type: ignore[method-assign]
+        on_sent = engine.sender.bundles.on_sent
 
-        async def timed_many(txs: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
-            self.dispatched.append(time.perf_counter())
-            results = await original_many(txs, *args, **kwargs)
-            self._acknowledged(sum(isinstance(r, str) for r in results))
-            return results
+        def sent(item: Sent) -> None:
+            self._acknowledged(len(item.attempts))
+            on_sent(item)
 
-        engine.pxe.send_txs = timed_many  # type: ignore[method-assign]
+        engine.sender.bundles.on_sent = sent
 
     def _acknowledged(self, count: int) -> None:
         now = time.perf_counter()

@@ -65,7 +65,7 @@ def report(args: argparse.Namespace, fast: Timings, naive: Timings, ev: Evaluati
           f"[{len(naive.last)} rounds]")
     print(f"speed-up over the naive path: first {naive_decided / decided:.0f}x, last {naive_last / last:.0f}x  "
           f"goal >= 100x: {met(min(naive_decided / decided, naive_last / last) >= 100)}")
-    print(f"sending {args.at_risk} liquidations (authwit + sendTx each, against the dev PXE): "
+    print(f"sending {args.at_risk} liquidations (bundled: authwits, proveTx, hash recorded, sendProvenTx; dev PXE, no cost model): "
           f"{ms(last - first)} after the first, {ms((last - first) / max(1, args.at_risk - 1))} per liquidation")
     print(f"full sweep of {sweep.checked} positions (the engine's scheduled check): median {ms(sweep_median)} "
           f"[{len(sweep.times)} runs]; SWEEP_INTERVAL {sweep.interval:g} s: {met(sweep_median < sweep.interval)} "

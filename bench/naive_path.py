@@ -47,4 +47,4 @@ def to_wire(p: Position, collateral_asset: str, debt_asset: str, threshold_bps: 
     return {"escrow": p.escrow, "pool": p.pool, "collateralAsset": collateral_asset, "collateralToken": p.collateral_token,
             "collateralAmount": str(p.collateral_amount), "debtAsset": debt_asset, "debtToken": p.debt_token,
             "debtPrincipal": str(p.debt_principal), "debtEpoch": p.debt_epoch, "liquidationThresholdBps": threshold_bps,
-            "version": p.version}
+            "syncedAt": p.synced_at, "blockNumber": p.block_number, "version": p.version}

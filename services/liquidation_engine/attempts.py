@@ -1,9 +1,11 @@
 """Liquidation attempts, persisted before anything is sent.
 
-Crash safety: a row is written as `submitted` (no txHash) before the authwit and the send; the
-txHash is written as soon as the PXE returns it. After `kill -9`, a `submitted` row with a txHash
-is followed to its receipt; one without a txHash cannot be told apart from a send that never
-happened, so it is marked failed and its escrow must be re-read before it can be tried again.
+Crash safety: a row is written as `submitted` (no txHash) before the authwit and the proof; the
+transaction's hash is written once it is proven and before it is sent (pxe_proveTx, then the hash,
+then pxe_sendProvenTx: docs/pxe-jsonrpc.md), so nothing mined is ever unrecorded. After `kill -9`, a
+`submitted` row with a txHash is followed to its receipt (`dropped` if it was never sent); one
+without a txHash was never sent, so it is marked failed and its escrow is re-read before it is
+tried again. Liquidations bundled in one transaction each keep their row, the hash shared.
 
 Several engines on one database: an attempt is claimed by its insert (`claim`), which the database
 refuses while another attempt for the escrow is in flight (a partial unique index) or while the
@@ -18,7 +20,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, exists, func, insert, literal, literal_column, select, union_all, update
+from sqlalchemy import BigInteger, ColumnElement, exists, func, insert, literal, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.liquidation_engine.models import IN_FLIGHT, MIGRATIONS, LiquidationRow
@@ -70,9 +72,17 @@ class AttemptStore:
         success_since = exists().where(later.c.escrow == row.c.escrow, later.c.id > row.c.id, later.c.status == "succeeded")
         return exists().where(row.c.escrow == escrow, row.c.cool_until > self.db_now_ms(), ~success_since)
 
-    async def claim(self, plans: list[Plan]) -> list[int | None]:
+    def _superseded(self, escrow: ColumnElement[str], known_block: ColumnElement[int]) -> ColumnElement[bool]:
+        """A success on `escrow` mined after the block the claiming engine's view of it comes from."""
+        done = _TABLE.alias("done")
+        return exists().where(done.c.escrow == escrow, done.c.status == "succeeded",
+                              func.coalesce(done.c.mined_block, 0) > known_block)
+
+    async def claim(self, plans: list[Plan], known_blocks: list[int] | None = None) -> list[int | None]:
         """Insert `submitted` attempts as this engine's claim; None for each escrow the database refuses:
-        one in flight already (any engine's) or cooling down after a failure (any engine's).
+        one in flight already (any engine's), cooling down after a failure (any engine's), or, given the
+        block each plan's position was read at (`known_blocks`), liquidated in a later block than that: a
+        success is seen before the escrow is tried again (`superseded` tells those apart).
 
         One statement (INSERT ... SELECT ... WHERE NOT cooling ... ON CONFLICT DO NOTHING): it sits on the
         path to the first send, and a separate check would be a second round trip."""
@@ -80,18 +90,35 @@ class AttemptStore:
             return []
         now = self.now()
         table = _TABLE
+        blocks = known_blocks if known_blocks is not None else [None] * len(plans)
         # Rows in escrow order: two engines claiming overlapping sets wait on each other in one order.
-        rows = sorted((self._values(p, "submitted", None, now) for p in plans), key=lambda v: str(v["escrow"]))
-        columns = list(rows[0])
-        selects = [select(*(literal(v[c], type_=table.c[c].type).label(c) for c in columns)) for v in rows]
+        rows = sorted(({**self._values(p, "submitted", None, now), "known_block": b} for p, b in zip(plans, blocks, strict=True)),
+                      key=lambda v: str(v["escrow"]))
+        columns = [c for c in rows[0] if c != "known_block"]
+        selects = [select(*(literal(v[c], type_=table.c[c].type).label(c) for c in columns),
+                          literal(v["known_block"], type_=BigInteger()).label("known_block")) for v in rows]
         candidate = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("candidate")
+        allowed = ~self._candidate_cooling
+        if known_blocks is not None:
+            allowed = allowed & ~self._superseded(candidate.c.escrow, candidate.c.known_block)
         dialect_insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
         statement = (dialect_insert(LiquidationRow)
-                     .from_select(columns, select(candidate).where(~self._candidate_cooling))
+                     .from_select(columns, select(*(candidate.c[c] for c in columns)).where(allowed))
                      .on_conflict_do_nothing().returning(LiquidationRow.id, LiquidationRow.escrow))
         async with self.db.transaction() as session:
             ids = {escrow: int(row_id) for row_id, escrow in (await session.execute(statement)).all()}
         return [ids.get(plan.escrow) for plan in plans]
+
+    async def superseded(self, known: dict[str, int]) -> set[str]:
+        """Of these escrows (with the block our view of each comes from), those liquidated since."""
+        if not known:
+            return set()
+        row = LiquidationRow
+        query = select(row.escrow, func.max(row.mined_block)).where(
+            row.escrow.in_(list(known)), row.status == "succeeded").group_by(row.escrow)
+        async with self.db.session() as session:
+            found = (await session.execute(query)).all()
+        return {escrow for escrow, block in found if (block or 0) > known[escrow]}
 
     async def add(self, plans: list[Plan], status: str = "submitted", errors: list[str | None] | None = None,
                   cool_for: list[float | None] | None = None) -> list[int]:
@@ -142,20 +169,15 @@ class AttemptStore:
                 if not done.done():
                     done.set_result(None)
 
-    async def finish(self, attempt_id: int, status: str, error: str | None = None, cool_for: float | None = None) -> None:
-        """The attempt's final status; `cool_for`: the escrow's cooldown in seconds, for every engine."""
+    async def finish(self, attempt_id: int, status: str, error: str | None = None, cool_for: float | None = None,
+                     mined_block: int | None = None) -> None:
+        """The attempt's final status; `cool_for`: the escrow's cooldown in seconds, for every engine;
+        `mined_block`: the block a success was mined in."""
         cool_until = None if cool_for is None else self.db_now_ms() + int(cool_for * 1000)
         async with self.db.transaction() as session:
             await session.execute(
                 update(LiquidationRow).where(LiquidationRow.id == attempt_id)
-                .values(status=status, error=error, updated_at=self.now(), cool_until=cool_until)
-            )
-
-    async def mark_unknown(self, attempt_id: int, error: str, collateral_before: int) -> None:
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(LiquidationRow).where(LiquidationRow.id == attempt_id)
-                .values(status="unknown", error=error, collateral_before=str(collateral_before), updated_at=self.now())
+                .values(status=status, error=error, updated_at=self.now(), cool_until=cool_until, mined_block=mined_block)
             )
 
     async def unresolved(self) -> list[LiquidationRow]:

@@ -153,9 +153,9 @@ class Checker:
         if self.dry_run:
             self._dry_run(report.eligible)
         elif report.eligible:
+            # Each transaction's receipt is followed from the moment it is sent (the sender's on_sent).
             sent = await parts.sender.send(report.eligible, accepted_at, balances=await ahead.balances())
-            parts.follower.follow_all(sent)
-            report.sent = len(sent)
+            report.sent = sum(len(s.attempts) for s in sent)
         for finding in ordered:  # logged once the sends are out: a hundred lines cost milliseconds
             log.info("Position checked", escrow=finding.position.escrow, healthFactor=finding.health_factor_text,
                      liquidatable=True)

@@ -1,9 +1,14 @@
-"""Prices from nocom-v1's Aztec price feed (MockPriceFeed, read through the PXE), and when they were set.
+"""Prices from nocom-v1's Aztec price feed (MockPriceFeed, its public storage read through the node),
+and when they were set.
 
-The feed stores no time. Its only writer is our price service, which records when it set each
-price and publishes it (GET /prices `onChain.updatedAt`, and the `timestamp` of each price-update
-notification). FeedTimes keeps the newest time known per asset; a price whose time is unknown or
-older than twice the heartbeat is stale, so no liquidation uses a price nobody vouches for.
+The feed stores no time. With PRICE_SERVICE_URL set, its writer is our price service, which records
+when it set each price and publishes it (GET /prices `onChain.updatedAt`, and the `timestamp` of each
+price-update notification). FeedTimes keeps the newest time known per asset; a price whose time is
+unknown or older than twice the heartbeat is stale, so no liquidation uses a price nobody vouches for.
+
+With PRICE_SERVICE_URL empty (an operator who is not the feed's admin runs no price service) no age can
+be known: the feed's prices are used as the contract uses them, whatever their age (`AGE_UNKNOWN`),
+which the engine says at start and in /health.
 """
 
 from __future__ import annotations
@@ -64,11 +69,18 @@ class FeedTimes:
             await self._http.aclose()
 
 
+AGE_UNKNOWN = (
+    "unknown: PRICE_SERVICE_URL is empty, so the feed's prices are used as the contract uses them, whatever "
+    "their age (the feed keeps no time)"
+)
+
+
 class FeedReader:
-    """PriceReader for the Aztec feed: the shared feed reader's prices, with the times FeedTimes knows."""
+    """PriceReader for the Aztec feed: the shared feed reader's prices, with the times FeedTimes knows
+    (`times` None: no time is known, each price's is 0)."""
 
     def __init__(self, pxe: PxeClient, feed_address: str, token_of: Callable[[str], str | None],
-                 times: FeedTimes) -> None:
+                 times: FeedTimes | None) -> None:
         self.feed = AztecFeedReader(pxe, feed_address)
         self.token_of = token_of
         self.times = times
@@ -76,10 +88,11 @@ class FeedReader:
     async def read(self, symbols: list[str]) -> dict[str, OnChainPrice]:
         tokens = {s: t for s in symbols if (t := self.token_of(s)) is not None}
         prices = await self.feed.prices(tokens)
-        times = await self.times.times()
+        times = await self.times.times() if self.times is not None else {}
         out = {s: OnChainPrice(0, 0) for s in symbols}
         out.update({s: OnChainPrice(price, times.get(s, 0)) for s, price in prices.items()})
         return out
 
     async def close(self) -> None:
-        await self.times.close()
+        if self.times is not None:
+            await self.times.close()

@@ -35,5 +35,10 @@ class EngineMetrics(Metrics):
         self.claims_refused = self.counter(
             "claims_refused_total", "Planned liquidations not sent: the database refused the claim (in flight or "
             "cooling down, by any engine)")
+        self.tx_calls = self.histogram(
+            "tx_liquidations", "Liquidations per transaction sent (bundled up to the entrypoint's call limit)",
+            buckets=(1, 2, 3, 4, 5, 8, 16))
+        self.bundle_reverts = self.counter(
+            "bundle_reverts_total", "Bundles of several liquidations whose simulation reverted (then split to find the culprit)")
         self.attempts_adopted = self.counter(
             "attempts_adopted_total", "In-flight attempts of a stopped engine taken over by this one")

@@ -39,6 +39,8 @@ class LiquidationRow(Base):
     # A failed or skipped attempt's cooldown end, in milliseconds on the database's clock: every engine
     # on the database leaves the escrow alone until then.
     cool_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # A success's block: no engine claims the escrow again before its own view of it is at least this new.
+    mined_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
         Index("ix_liquidations_status_id", "status", "id"),

@@ -1,6 +1,8 @@
-"""Prices from the on-chain PriceOracle: the prices the escrow contract will check, with staleness.
+"""Prices from the protocol's feed: the prices the escrow contract will check, with staleness.
 
-An oracle price older than 2 x PRICE_HEARTBEAT (or missing) is not used for any liquidation.
+A price older than 2 x PRICE_HEARTBEAT (or missing) is not used for any liquidation. A feed whose ages
+cannot be known (nocom-v1's without a price service: `ages_known` False) is used as the contract uses it:
+every price it holds, whatever its age.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ class PriceSnapshot:
 
 
 class OraclePrices:
-    def __init__(self, reader: PriceReader, stale_after: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, reader: PriceReader, stale_after: float, clock: Callable[[], float] = time.time, *,
+                 ages_known: bool = True) -> None:
         self.reader = reader
         self.stale_after = stale_after
+        self.ages_known = ages_known
         self._clock = clock
 
     async def snapshot(self, symbols: Iterable[str]) -> PriceSnapshot:
@@ -41,10 +45,10 @@ class OraclePrices:
         missing: list[str] = []
         for symbol in wanted:
             price = raw.get(symbol)
-            if price is None or price.price <= 0 or price.updated_at <= 0:
+            if price is None or price.price <= 0 or (self.ages_known and price.updated_at <= 0):
                 missing.append(symbol)
                 log.warning("Price unavailable", asset=symbol)
-            elif now - price.updated_at > self.stale_after:
+            elif self.ages_known and now - price.updated_at > self.stale_after:
                 stale[symbol] = price.updated_at
                 log.warning("Price stale", asset=symbol, updatedAt=price.updated_at)
             else:

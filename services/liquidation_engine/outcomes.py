@@ -79,9 +79,11 @@ class Outcomes:
                 extra["retryInSeconds"] = delay
             log.error("Liquidation failed", escrow=plan.escrow, error=error, healthFactor=plan.health_factor, **extra)
 
-    async def succeeded(self, attempt_id: int, plan: Plan, tx_hash: str, known_version: int) -> None:
-        """A mined liquidation: the escrow must be read again before it is considered."""
-        await self.store.finish(attempt_id, "succeeded")
+    async def succeeded(self, attempt_id: int, plan: Plan, tx_hash: str, known_version: int,
+                        mined_block: int | None = None) -> None:
+        """A mined liquidation: the escrow must be read again before it is considered (by every engine:
+        the database refuses its claims until their view of it is as new as `mined_block`)."""
+        await self.store.finish(attempt_id, "succeeded", mined_block=mined_block)
         self.metrics.liquidations.labels("succeeded").inc()
         self.cooldowns.succeeded(plan.escrow)
         log.info("Liquidation executed successfully", escrow=plan.escrow, txHash=tx_hash,
@@ -94,26 +96,16 @@ class Outcomes:
             self.in_flight.release(debt_token, plan.repay)
         self.in_flight.unlock(plan.escrow)
 
-    async def outcome_unknown(self, attempt_id: int, plan: Plan, position: Position, error: str) -> None:
-        """Something went wrong after the send: never sent again blindly, resolved from a fresh read."""
-        try:
-            await self.store.mark_unknown(attempt_id, error, position.collateral_amount)
-        finally:
-            self.metrics.liquidations.labels("unknown").inc()
-            self.rereads.require(plan.escrow, position.version)
-            self.unknown[plan.escrow] = UnresolvedAttempt(attempt_id, plan, position.collateral_amount)
-            log.warning("Liquidation outcome unknown", escrow=plan.escrow, error=error,
-                        healthFactor=plan.health_factor)
-
     async def resolve_unknown(self, escrow: str, current: Position | None) -> bool:
-        """Settle an unknown attempt from the escrow's fresh position: executed iff its collateral went
-        down by exactly what the attempt would seize. False while no fresh read has come in."""
+        """Settle an unknown attempt (left by a release that sent without recording first) from the escrow's
+        fresh position: executed iff its collateral went down by exactly what the attempt would seize. False
+        while no fresh read has come in."""
         entry = self.unknown.get(escrow)
         if entry is None or (current is not None and self.rereads.pending(escrow, current.version)):
             return False
         del self.unknown[escrow]
         if current is not None and current.collateral_amount == entry.collateral_before - entry.plan.seized:
-            await self.store.finish(entry.attempt_id, "succeeded")
+            await self.store.finish(entry.attempt_id, "succeeded", mined_block=current.block_number)
             self.metrics.liquidations.labels("succeeded").inc()
             log.info("Liquidation executed successfully", escrow=escrow, txHash=None,
                      healthFactor=entry.plan.health_factor, repayAmount=str(entry.plan.repay),

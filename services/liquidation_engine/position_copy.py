@@ -19,8 +19,8 @@ from shared.logging import get_logger
 from shared.memory import collect_young, freeze_long_lived, gc_paused
 from shared.positions import Position
 from shared.protocols import reference
-from shared.pxe.client import PxeClient
 from shared.pxe.errors import PxeError
+from shared.pxe.gateways import PxeGateways
 
 log = get_logger()
 
@@ -29,11 +29,11 @@ FULL_LOAD_TRIES = 3
 
 
 class PositionCopy:
-    def __init__(self, monitor: MonitorClient, pxe: PxeClient, rereads: Rereads, page_size: int = 5000,
+    def __init__(self, monitor: MonitorClient, pxe: PxeGateways, rereads: Rereads, page_size: int = 5000,
                  index: LiquidationIndex | None = None) -> None:
         self.index = index or LiquidationIndex(reference)
         self.monitor = monitor
-        self.pxe = pxe
+        self.pxe = pxe  # the read gateways
         self.rereads = rereads
         self.page_size = page_size
         self.version = -1  # the cursor: every change up to it is in our copy; -1 = never loaded
@@ -222,11 +222,12 @@ class PositionCopy:
 
     async def reread(self, position: Position) -> bool:
         """Read the escrow's notes ourselves so the next check sees what the liquidation left."""
+        pxe = self.pxe.next()  # one gateway for the three: the notes synced are the notes read
         try:
             # The block first: the notes read after it are at least that new (as the monitor stamps them).
-            block = await self.pxe.block_number()
-            await self.pxe.sync_private_state(position.escrow)
-            notes = await self.pxe.collateral_and_debt(position.pool, position.escrow)
+            block = await pxe.block_number()
+            await pxe.sync_private_state(position.escrow)
+            notes = await pxe.collateral_and_debt(position.pool, position.escrow)
         except PxeError as exc:
             log.warning("Escrow re-read failed", escrow=position.escrow, error=str(exc) or type(exc).__name__)
             return False

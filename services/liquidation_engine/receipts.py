@@ -1,6 +1,11 @@
 """Following sent liquidations to their final receipt, in the background, and resolving the ones a
 previous process left in flight (after `kill -9`) from their receipts instead of sending again.
 
+One receipt per transaction: the liquidations bundled in it share its outcome, each in its own row. A
+`dropped` receipt is believed once it has stayed so for `dropped_grace`: Aztec's node answers `dropped`
+for a hash it has not received yet as well, and a transaction whose send was unconfirmed, or that a
+crashed engine recorded before sending, may still be on its way.
+
 A settled escrow is unlocked, re-read when it changed, and handed back to the next check.
 """
 
@@ -12,17 +17,18 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from services.liquidation_engine.attempts import INTERRUPTED_ERROR, AttemptStore
+from services.liquidation_engine.bundles import Sent
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.models import LiquidationRow
 from services.liquidation_engine.monitor_client import MonitorClient
 from services.liquidation_engine.outcomes import UNKNOWN_VERSION, Outcomes, UnresolvedAttempt
 from services.liquidation_engine.planning.budget import Plan
 from services.liquidation_engine.position_copy import PositionCopy
-from services.liquidation_engine.sending import Sent
 from shared.logging import get_logger
 from shared.positions import Position
-from shared.pxe.client import PxeClient, TxReceipt
+from shared.pxe.client import TxReceipt
 from shared.pxe.errors import PxeError
+from shared.pxe.gateways import PxeGateways
 from shared.retry import backoff_delay
 
 log = get_logger()
@@ -33,12 +39,22 @@ class ReceiptConfig:
     timeout: float
     poll_interval: float
     backoff_max: float
+    dropped_grace: float = 2.0
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A liquidation in a transaction being followed: its row, its position when known, its plan."""
+
+    attempt_id: int
+    position: Position | None
+    plan: Plan
 
 
 class ReceiptFollower:
-    def __init__(self, pxe: PxeClient, store: AttemptStore, outcomes: Outcomes, positions: PositionCopy,
+    def __init__(self, pxe: PxeGateways, store: AttemptStore, outcomes: Outcomes, positions: PositionCopy,
                  monitor: MonitorClient, requests: CheckRequests, config: ReceiptConfig) -> None:
-        self.pxe = pxe
+        self.pxe = pxe  # the read gateways: a receipt is the node's answer, never a job behind a proof
         self.store = store
         self.outcomes = outcomes
         self.positions = positions
@@ -47,39 +63,50 @@ class ReceiptFollower:
         self.config = config
         self._followers: set[asyncio.Task[None]] = set()
 
+    def follow_sent(self, sent: Sent) -> None:
+        items = [Followed(a.attempt_id, a.finding.position, a.plan) for a in sent.attempts]
+        self._spawn(self.follow(sent.tx_hash, items))
+
     def follow_all(self, sent: list[Sent]) -> None:
         for item in sent:
-            attempt = item.attempt
-            self._spawn(self.follow(attempt.attempt_id, attempt.finding.position, attempt.plan, item.tx_hash))
+            self.follow_sent(item)
 
-    async def follow(self, attempt_id: int, position: Position | None, plan: Plan, tx_hash: str) -> None:
-        """Wait for the receipt (as long as it takes), then settle the attempt and unlock the escrow."""
+    async def follow(self, tx_hash: str, items: list[Followed]) -> None:
+        """Wait for the receipt (as long as it takes), then settle its attempts and unlock their escrows."""
+        receipt = await self._final_receipt(tx_hash, items)
+        if receipt.status == "dropped":
+            await asyncio.sleep(self.config.dropped_grace)
+            receipt = await self._final_receipt(tx_hash, items)
+        for item in items:
+            await self._settle(item, tx_hash, receipt)
+        if receipt.status == "success":
+            self._spawn(self._ask_monitor_to_sync())
+
+    async def _final_receipt(self, tx_hash: str, items: list[Followed]) -> TxReceipt:
         attempt = 0
         while True:
             attempt += 1
             try:
-                receipt = await self.pxe.wait_for_receipt(
-                    tx_hash, timeout=self.config.timeout, poll_interval=self.config.poll_interval
-                )
-                break
+                return await self.pxe.next().wait_for_receipt(
+                    tx_hash, timeout=self.config.timeout, poll_interval=self.config.poll_interval)
             except (TimeoutError, PxeError) as exc:
-                log.warning("Liquidation receipt pending", escrow=plan.escrow, txHash=tx_hash,
+                log.warning("Liquidation receipt pending", escrows=[i.plan.escrow for i in items], txHash=tx_hash,
                             error=str(exc) or type(exc).__name__)
                 await asyncio.sleep(backoff_delay(attempt, self.config.poll_interval, self.config.backoff_max))
-        await self._settle(attempt_id, position, plan, tx_hash, receipt)
 
-    async def _settle(self, attempt_id: int, position: Position | None, plan: Plan, tx_hash: str,
-                      receipt: TxReceipt) -> None:
+    async def _settle(self, item: Followed, tx_hash: str, receipt: TxReceipt) -> None:
+        position, plan = item.position, item.plan
         try:
             if receipt.status == "success":
-                await self.outcomes.succeeded(attempt_id, plan, tx_hash,
-                                              position.version if position else UNKNOWN_VERSION)
+                await self.outcomes.succeeded(item.attempt_id, plan, tx_hash,
+                                              position.version if position else UNKNOWN_VERSION, receipt.block_number)
                 if position is not None:
                     await self.positions.reread(position)
-                self._spawn(self._ask_monitor_to_sync())
             else:
                 error = receipt.error or f"Transaction {receipt.status}"
-                await self.outcomes.failed(attempt_id, plan, error, tx_hash=tx_hash)
+                await self.outcomes.failed(item.attempt_id, plan, error, tx_hash=tx_hash)
+        except Exception as exc:  # noqa: BLE001 - the other liquidations of the transaction still settle
+            log.error("Liquidation outcome not recorded", escrow=plan.escrow, txHash=tx_hash, error=repr(exc))
         finally:
             self.outcomes.release(plan, position.debt_token if position else None, reserved=True)
             self.requests.recheck(plan.escrow)
@@ -89,8 +116,8 @@ class ReceiptFollower:
 
     async def resume(self, rows: list[LiquidationRow] | None = None) -> int:
         """Resolve attempts a previous process (or a stopped engine) left in flight, all of them or `rows`;
-        returns how many are being followed."""
-        followed = 0
+        returns how many transactions are being followed."""
+        by_hash: dict[str, list[Followed]] = {}
         for row in await self.store.unresolved() if rows is None else rows:
             plan = Plan(row.escrow, row.health_factor, int(row.repay_amount), int(row.collateral_seized),
                         int(row.collateral_price), int(row.debt_price))
@@ -100,15 +127,17 @@ class ReceiptFollower:
                 self.outcomes.unknown[row.escrow] = UnresolvedAttempt(row.id, plan, int(row.collateral_before or 0))
                 continue
             if not row.tx_hash:
-                # Not cooled down: the re-read it must wait for is what makes a retry safe.
+                # Never proven, or proven and never recorded: never sent. Not cooled down: the re-read it
+                # must wait for is what makes a retry safe.
                 await self.outcomes.failed(row.id, plan, INTERRUPTED_ERROR, cooldown=False,
                                            reread_after=known.version if known else UNKNOWN_VERSION)
                 continue
             self.outcomes.in_flight.lock(row.escrow)
             log.info("Liquidation in flight resumed", escrow=row.escrow, txHash=row.tx_hash)
-            self._spawn(self.follow(row.id, known, plan, row.tx_hash))
-            followed += 1
-        return followed
+            by_hash.setdefault(row.tx_hash, []).append(Followed(row.id, known, plan))
+        for tx_hash, items in by_hash.items():
+            self._spawn(self.follow(tx_hash, items))
+        return len(by_hash)
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

@@ -1,12 +1,15 @@
-"""Sending liquidations through the PXE (docs/money-math.md, what a liquidation sends): the liquidator account, its balances, the
-attempt rows written before anything goes out, then authwits and transactions in JSON-RPC batches.
+"""Sending liquidations through the PXE send gateways (docs/money-math.md, what a liquidation sends): the
+liquidator account, its balances, then bundles (bundles.py) spread over the gateways, most at risk first.
 
 One attempt per escrow at a time: an escrow is locked from the moment it is chosen until its
-transaction's receipt is final (receipts.py unlocks it). Batches carry SEND_CHUNK liquidations
-(one by one against a PXE that refuses batches), at most `max_concurrent` batches at once.
+transaction's receipt is final (receipts.py unlocks it). Each send gateway takes the next bundle from
+the queue as soon as it has proven its last: as many liquidations as its entrypoint carries
+(`pxe_getTxLimits`), their rows claimed in the database while their authwits are made, then proven,
+recorded and sent (bundles.py). A real PXE proves one transaction at a time, so one bundle at a time
+per gateway keeps each busy without queueing work behind work.
 
 Several engines on one database: an attempt is sent only once its row is claimed (attempts.py), so
-the database decides which engine sends it. Each engine claims its own share of the book first
+the database decides which engine sends it. Each engine queues its own share of the book first
 (takeover.py, shared/leases.py) and the others' shares after, so a burst is spread over the engines.
 """
 
@@ -14,87 +17,68 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from services.liquidation_engine.attempts import AttemptStore
+from services.liquidation_engine.bundles import LAPSED, Attempt, Bundles, Burst, Ready, Sent
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.outcomes import Outcomes
-from services.liquidation_engine.planning.budget import Plan, Skipped, budget
+from services.liquidation_engine.planning.budget import Skipped, budget
 from services.liquidation_engine.planning.evaluate import Finding
 from services.liquidation_engine.planning.holds import InFlight
+from services.liquidation_engine.pxe_roles import PxeRoles
 from shared.logging import get_logger
 from shared.pxe.client import Call, PxeClient
-from shared.pxe.errors import PxeError, PxeReverted, PxeUnreachable
+from shared.pxe.errors import PxeError
 from shared.pxe.fields import to_field
 
 log = get_logger()
 
 NONCE_BITS = 248  # a fresh random nonce that always fits a field
-SEND_CHUNK = 100  # liquidations per JSON-RPC batch: a whole burst in one round trip (measured best)
-LAPSED = "Not sent: this engine's membership lease was not renewed in time"
+PREPARED = 2  # bundles claimed and authorised ahead of the one being proven, per send gateway
+
+__all__ = ["LAPSED", "Attempt", "LiquidationSender", "LiquidatorNotReady", "Sent"]
 
 
 class LiquidatorNotReady(Exception):
     pass
 
 
-@dataclass
-class Attempt:
-    """A planned liquidation with the id of its persisted row."""
-
-    finding: Finding
-    plan: Plan
-    attempt_id: int = 0
-
-    @property
-    def debt_token(self) -> str:
-        return self.finding.position.debt_token
-
-
-@dataclass(frozen=True)
-class Sent:
-    attempt: Attempt
-    tx_hash: str
-
-
 class LiquidationSender:
-    def __init__(self, pxe: PxeClient, store: AttemptStore, in_flight: InFlight, outcomes: Outcomes,
-                 metrics: EngineMetrics, max_concurrent: int, *, may_claim: Callable[[], bool] = lambda: True,
-                 ours: Callable[[str], bool] = lambda escrow: True) -> None:
+    def __init__(self, pxe: PxeRoles, outcomes: Outcomes, in_flight: InFlight, metrics: EngineMetrics, *,
+                 may_claim: Callable[[], bool] = lambda: True, ours: Callable[[str], bool] = lambda escrow: True,
+                 on_sent: Callable[[Sent], None] = lambda sent: None) -> None:
         self.may_claim = may_claim  # this engine's membership is held (always, alone on SQLite)
         self.ours = ours  # the escrow is in this engine's share of the book
         self.pxe = pxe
-        self.store = store
+        self.outcomes, self.store = outcomes, outcomes.store
         self.in_flight = in_flight
-        self.outcomes = outcomes
         self.metrics = metrics
+        self.bundles = Bundles(outcomes, metrics, may_send=may_claim, on_sent=on_sent)
         self.liquidator: str | None = None
-        self._slots = asyncio.Semaphore(max_concurrent)
 
     async def register(self, secret_key: str) -> str:
-        self.liquidator = await self.pxe.register_account(secret_key)
-        log.info("Liquidator account registered", address=self.liquidator)
+        """The liquidator account registered with every gateway (the same key: the same address)."""
+        addresses = set(await asyncio.gather(*(c.register_account(secret_key) for c in self.pxe.each_pxe)))
+        if len(addresses) != 1:
+            raise PxeError(f"the PXE gateways registered the liquidator at {len(addresses)} different addresses")
+        self.liquidator = addresses.pop()
+        log.info("Liquidator account registered", address=self.liquidator, gateways=len(self.pxe.each_pxe))
         return self.liquidator
 
     async def balances(self, tokens: set[str]) -> dict[str, int]:
         """Private balances of the debt tokens, less what sent transactions will still take."""
         if self.liquidator is None:
             raise LiquidatorNotReady("liquidator account not registered with the PXE yet")
-        ordered = sorted(tokens)
-        amounts = await asyncio.gather(*(self.pxe.private_balance(t, self.liquidator) for t in ordered))
+        ordered, read = sorted(tokens), self.pxe.read.next()
+        amounts = await asyncio.gather(*(read.private_balance(t, self.liquidator) for t in ordered))
         return self.in_flight.available(dict(zip(ordered, amounts, strict=True)))
 
     async def send(self, findings: list[Finding], accepted_at: float | None,
                    balances: dict[str, int] | None = None) -> list[Sent]:
         """Liquidate `findings` (in priority order, none in flight); the transactions that went out.
-
-        `balances`: the liquidator's debt-token balances if already read. The most at-risk liquidation
-        goes out in a batch of its own and the others start once its send is on its way, so the first
-        send never queues behind a hundred authwits in the PXE.
-        """
+        `balances`: the liquidator's debt-token balances if already read."""
         findings = [f for f in findings if f.position.escrow not in self.in_flight]
         if not findings:
             return []
@@ -111,7 +95,6 @@ class LiquidationSender:
             return []
         attempts, skipped = planned
         sent = await self._send_all(attempts, accepted_at)
-        await self._record_hashes(sent)
         await self.outcomes.skipped(skipped)
         return sent
 
@@ -137,86 +120,112 @@ class LiquidationSender:
     async def _send_all(self, attempts: list[Attempt], accepted_at: float | None) -> list[Sent]:
         if not attempts:
             return []
-        own: list[Attempt] = []
-        others: list[Attempt] = []
-        for attempt in attempts:
-            (own if self.ours(attempt.plan.escrow) else others).append(attempt)
-        ordered = own + others
-        first_out = asyncio.Event()
-        first = asyncio.ensure_future(self._send_chunk(ordered[:1], accepted_at, first_out))
-        head_start = asyncio.ensure_future(first_out.wait())
+        own = [a for a in attempts if self.ours(a.plan.escrow)]
+        queue = deque(own + [a for a in attempts if not self.ours(a.plan.escrow)])
+        burst = Burst(accepted_at)
+        gateways = self.pxe.send.clients
+        limits = await asyncio.gather(*(self._limit(g) for g in gateways))
+        # The first bundles dealt round the gateways, one each, alone: the most at risk are proven first,
+        # their rows and authwits made without others competing for the database and the PXE.
+        upcoming: list[deque[asyncio.Future[list[Ready]]]] = [deque() for _ in gateways]
+        for g, (gateway, limit) in enumerate(zip(gateways, limits, strict=True)):
+            if (bundle := self._next_bundle(gateway, queue, limit)) is not None:
+                upcoming[g].append(bundle)
         try:
-            await asyncio.wait([first, head_start], return_when=asyncio.FIRST_COMPLETED)
+            turns = await asyncio.gather(*(self._gateway_turns(gateway, limit, queue, ahead, burst) for gateway, limit, ahead
+                                           in zip(gateways, limits, upcoming, strict=True)), return_exceptions=True)
+            for failure in [t for t in turns if isinstance(t, BaseException)]:
+                log.error("Liquidation sends failed", error=repr(failure))
+            if queue:  # every gateway's turns ended early
+                self._release_queued(queue)
         finally:
-            head_start.cancel()
-        results = await asyncio.gather(first, *(self._send_chunk(c, accepted_at) for c in _chunks(own[1:])))
-        if others:  # another engine's share: claimed once ours is out, unless that engine claimed it first
-            results += await asyncio.gather(*(self._send_chunk(c, accepted_at) for c in _chunks(others[1:] if not own else others)))
-        return [s for chunk in results for s in chunk]
+            await burst.settled()
+        return burst.sent
+
+    async def _limit(self, gateway: PxeClient) -> int:
+        try:
+            return await gateway.tx_limits()
+        except PxeError as exc:
+            log.warning("PXE call limit unreadable; one liquidation per transaction", error=str(exc))
+            return 1
+
+    async def _gateway_turns(self, gateway: PxeClient, limit: int, queue: deque[Attempt],
+                             upcoming: deque[asyncio.Future[list[Ready]]], burst: Burst) -> None:
+        """Bundles from the queue, one after another on this gateway, until it is empty. The next bundles
+        (PREPARED) are claimed and authorised while one is proven: their authwits wait in the PXE's queue, so
+        each proof is asked for the moment the last one is answered, and their rows are written meanwhile."""
+        try:
+            while upcoming:
+                ready = await upcoming.popleft()
+                while len(upcoming) < PREPARED and (after := self._next_bundle(gateway, queue, limit)) is not None:
+                    upcoming.append(after)
+                await self.bundles.prove(gateway, str(self.liquidator), ready, burst)
+        finally:  # a bug ended the turns: what was claimed ahead is not left locked
+            for prepared in upcoming:
+                await self.bundles.not_sent(await prepared, "Not sent: the engine's send turns ended", cooldown=False)
+
+    def _next_bundle(self, gateway: PxeClient, queue: deque[Attempt], limit: int) -> asyncio.Future[list[Ready]] | None:
+        if not queue or not self.may_claim():  # the lease lapsed: nothing more is claimed
+            return None
+        bundle = [queue.popleft() for _ in range(min(limit, len(queue)))]
+        return asyncio.ensure_future(self._claimed_and_authorised(gateway, bundle))
+
+    def _release_queued(self, queue: deque[Attempt]) -> None:
+        log.warning("Liquidations not sent; checked again later", escrows=len(queue))
+        while queue:
+            attempt = queue.popleft()
+            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
+
+    async def _claimed_and_authorised(self, gateway: PxeClient, attempts: list[Attempt]) -> list[Ready]:
+        """Their rows claimed (crash safety: written before anything of theirs goes out) while their
+        authwits are made; those the database refused are released, those without an authwit fail."""
+        assert self.liquidator is not None
+        prepared = [self._calls(a) for a in attempts]
+        rows = asyncio.ensure_future(self._persist(attempts))
+        try:
+            intents = [(a.finding.position.pool, transfer) for a, (transfer, _) in zip(attempts, prepared, strict=True)]
+            authwits: list[dict[str, Any] | PxeError] = await gateway.create_authwits(self.liquidator, intents)
+        except PxeError as exc:
+            authwits = [exc] * len(attempts)  # nothing was sent
+        try:
+            await rows
+        except Exception as exc:  # noqa: BLE001 - without its row an attempt is never sent
+            for attempt in attempts:
+                self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
+            log.error("Liquidation attempts not recorded; nothing sent", escrows=len(attempts), error=repr(exc))
+            return []
+        ready: list[Ready] = []
+        for attempt, (_, liquidate), authwit in zip(attempts, prepared, authwits, strict=True):
+            if not attempt.attempt_id:
+                continue
+            if isinstance(authwit, PxeError):
+                await self.bundles.fail(attempt, str(authwit) or type(authwit).__name__)
+            else:
+                ready.append(Ready(attempt, liquidate, authwit))
+        return ready
 
     async def _persist(self, attempts: list[Attempt]) -> None:
-        """Their rows written as `submitted`, claimed, before anything of theirs is sent (crash safety);
-        an attempt the database refuses (its escrow in flight or cooling down, any engine's) keeps id 0."""
-        ids = await self.store.claim([a.plan for a in attempts])
-        refused = []
+        """Their rows written as `submitted`, claimed; an attempt the database refuses (its escrow in flight,
+        cooling down, or liquidated since our view of it: any engine's) keeps id 0 and is released."""
+        ids = await self.store.claim([a.plan for a in attempts], [a.finding.position.block_number for a in attempts])
+        refused: list[Attempt] = []
         for attempt, attempt_id in zip(attempts, ids, strict=True):
             if attempt_id is None:
-                refused.append(attempt.plan.escrow)
+                refused.append(attempt)
                 self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
             else:
                 attempt.attempt_id = attempt_id
         if refused:
             self.metrics.claims_refused.inc(len(refused))
-            log.debug("Liquidations claimed elsewhere or cooling down; not sent", escrows=refused)
-
-    async def _send_chunk(self, attempts: list[Attempt], accepted_at: float | None,
-                          going_out: asyncio.Event | None = None) -> list[Sent]:
-        """The chunk's rows written while its authwits are made (one JSON-RPC batch), then its sends in
-        another; `going_out` is set as the sends leave."""
-        async with self._slots:
-            assert self.liquidator is not None
-            prepared = [self._calls(a) for a in attempts]
-            intents = [(a.finding.position.pool, transfer) for a, (transfer, _) in zip(attempts, prepared, strict=True)]
-            rows = asyncio.ensure_future(self._persist(attempts))
+            log.debug("Liquidations claimed elsewhere or cooling down; not sent", escrows=[a.plan.escrow for a in refused])
             try:
-                authwits: list[dict[str, Any] | PxeError] = await self.pxe.create_authwits(self.liquidator, intents)
-            except PxeError as exc:
-                authwits = [exc] * len(attempts)  # nothing was sent
-            try:
-                await rows
-            except Exception as exc:  # noqa: BLE001 - without its row an attempt is never sent
-                for attempt in attempts:
-                    self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
-                log.error("Liquidation attempts not recorded; nothing sent", escrows=len(attempts), error=repr(exc))
-                return []
-            claimed = [i for i, a in enumerate(attempts) if a.attempt_id]
-            ready = await self._authorised([attempts[i] for i in claimed], [prepared[i] for i in claimed],
-                                           [authwits[i] for i in claimed])
-            if ready and not self.may_claim():  # the lease lapsed meanwhile: another engine may take these over
-                for attempt, _, _ in ready:  # nothing went out: no cooldown for the engine that takes over
-                    await self._not_sent(attempt, LAPSED, cooldown=False)
-                return []
-            if not ready:
-                return []
-            if going_out is not None:
-                going_out.set()
-            try:
-                results: list[str | PxeError] = await self.pxe.send_txs(
-                    [([call], [authwit]) for _, call, authwit in ready], self.liquidator)
-            except Exception as exc:  # noqa: BLE001 - whatever broke, the sends may have gone out
-                results = [PxeUnreachable(_reason(exc))] * len(ready)
-            return [s for (attempt, _, _), result in zip(ready, results, strict=True)
-                    if (s := await self._outcome(attempt, result, accepted_at)) is not None]
-
-    async def _authorised(self, attempts: list[Attempt], prepared: list[tuple[Call, Call]],
-                          authwits: list[dict[str, Any] | PxeError]) -> list[tuple[Attempt, Call, dict[str, Any]]]:
-        ready: list[tuple[Attempt, Call, dict[str, Any]]] = []
-        for attempt, (_, liquidate), authwit in zip(attempts, prepared, authwits, strict=True):
-            if isinstance(authwit, PxeError):
-                await self._not_sent(attempt, _reason(authwit))
-            else:
-                ready.append((attempt, liquidate, authwit))
-        return ready
+                superseded = await self.store.superseded({a.plan.escrow: a.finding.position.block_number for a in refused})
+            except Exception as exc:  # noqa: BLE001 - only a hint: the claim is what decides
+                log.warning("Superseded attempts unreadable", error=repr(exc))
+                superseded = set()
+            for attempt in refused:  # liquidated by another engine since we read it: read it again first
+                if attempt.plan.escrow in superseded:
+                    self.outcomes.rereads.require(attempt.plan.escrow, attempt.finding.position.version)
 
     def _calls(self, attempt: Attempt) -> tuple[Call, Call]:
         """The debt token's transfer the authwit allows, and the escrow's liquidate call."""
@@ -228,48 +237,3 @@ class LiquidationSender:
         liquidate = Call("liquidate", position.escrow,
                          [to_field(plan.repay), to_field(nonce), to_field(plan.collateral_price), to_field(plan.debt_price)])
         return transfer, liquidate
-
-    async def _outcome(self, attempt: Attempt, result: str | PxeError, accepted_at: float | None) -> Sent | None:
-        if isinstance(result, PxeReverted):
-            await self._not_sent(attempt, result.reason)
-            return None
-        if isinstance(result, PxeError):
-            # The send may or may not have reached the PXE: never resend blindly, re-read first.
-            await self._unknown(attempt, f"Send outcome unknown ({_reason(result)}); not resent")
-            return None
-        if accepted_at is not None:
-            self.metrics.reaction_latency.observe(max(0.0, time.monotonic() - accepted_at))
-        return Sent(attempt, result)
-
-    async def _not_sent(self, attempt: Attempt, error: str, cooldown: bool = True) -> None:
-        try:
-            await self.outcomes.failed(attempt.attempt_id, attempt.plan, error, cooldown=cooldown)
-        finally:
-            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
-
-    async def _unknown(self, attempt: Attempt, error: str) -> None:
-        try:
-            await self.outcomes.outcome_unknown(attempt.attempt_id, attempt.plan, attempt.finding.position, error)
-        finally:
-            self.outcomes.release(attempt.plan, attempt.debt_token, reserved=True)
-
-    async def _record_hashes(self, sent: list[Sent]) -> None:
-        """Each hash durably recorded, so a restart follows the receipt instead of guessing."""
-        results = await asyncio.gather(*(self.store.set_tx_hash(s.attempt.attempt_id, s.tx_hash) for s in sent),
-                                       return_exceptions=True)
-        for item, result in zip(sent, results, strict=True):
-            if isinstance(result, Exception):  # still followed: the escrow must not stay locked
-                log.error("Liquidation tx hash not recorded", escrow=item.attempt.plan.escrow, txHash=item.tx_hash,
-                          error=repr(result))
-
-
-def _chunks(attempts: list[Attempt]) -> list[list[Attempt]]:
-    return [attempts[i:i + SEND_CHUNK] for i in range(0, len(attempts), SEND_CHUNK)]
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, PxeReverted):
-        return exc.reason
-    if isinstance(exc, PxeUnreachable):
-        return str(exc) or "PXE unreachable"
-    return str(exc) or type(exc).__name__

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from services.liquidation_engine.attempts import AttemptStore
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.checker import Checker, CheckParts
-from services.liquidation_engine.feed_prices import FeedReader, FeedTimes
+from services.liquidation_engine.engine_health import Found, Probes, assess
+from services.liquidation_engine.feed_prices import AGE_UNKNOWN, FeedReader, FeedTimes
 from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.models import LiquidationRow, leases
 from services.liquidation_engine.monitor_client import MonitorClient, MonitorUnavailable
@@ -24,14 +25,15 @@ from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.holds import Cooldowns, InFlight, Rereads
 from services.liquidation_engine.planning.liquidation_index import LiquidationIndex
 from services.liquidation_engine.position_copy import PositionCopy
+from services.liquidation_engine.pxe_roles import PxeRoles
 from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
 from services.liquidation_engine.sending import LiquidationSender
 from services.liquidation_engine.settings import LiquidationEngineSettings
 from services.liquidation_engine.takeover import HOLD_FRACTION, Takeover
 from shared.db import Database
 from shared.feeds.evm_oracle import OracleReader
-from shared.feeds.onchain_price import PriceReader, PricesUnavailable
-from shared.health import CachedProbe, HealthReport, Status
+from shared.feeds.onchain_price import PriceReader
+from shared.health import HealthReport
 from shared.leases import Membership
 from shared.logging import get_logger
 from shared.periodic import Periodic
@@ -43,6 +45,8 @@ from shared.retry import backoff_delay, retry
 log = get_logger()
 
 REGISTER_RETRY_MAX = 30.0
+PXE_CONNECTIONS = 32  # per gateway: a bundle at a time per send gateway, reads and receipts beside
+DROPPED_GRACE = 2.0  # seconds a `dropped` receipt must stay so before it is believed (receipts.py)
 STOP_GRACE = 5.0  # a running check may finish its sends rather than be cut in half
 
 
@@ -54,37 +58,43 @@ class LiquidationEngine:
     def __init__(self, settings: LiquidationEngineSettings, *, pxe: PxeClient | None = None,
                  price_reader: PriceReader | None = None, monitor: MonitorClient | None = None,
                  clock: Callable[[], float] = time.time) -> None:
+        """`pxe`: one client for every PXE role (tests, tools); else the gateways of PXE_SEND_URL and PXE_READ_URL."""
         self.settings = settings
         self.metrics = EngineMetrics()
         self.db = Database(settings.database_url)
         self.store = AttemptStore(self.db, clock, instance=settings.instance_id)
-        self._owns_pxe, self._owns_monitor = pxe is None, monitor is None
+        self._owns_monitor = monitor is None
         self.rules = rules_for(settings.protocol)
-        self.pxe = pxe or PxeClient(settings.pxe_url, reads=self.rules.READS,
-                                    max_connections=max(64, settings.max_concurrent_liquidations * 2))
+        self.gateways = PxeRoles.of(settings, pxe, send_timeout=settings.prove_timeout, reads=self.rules.READS,
+                                    max_connections=PXE_CONNECTIONS)
+        self.pxe = self.gateways.read.first
         self.monitor = monitor or MonitorClient(settings.note_monitor_url, settings.api_keys[0])
         self.in_flight, self.rereads = InFlight(), Rereads()
         self.cooldowns = Cooldowns(settings.cooldown_base, settings.cooldown_max)
-        self.positions = PositionCopy(self.monitor, self.pxe, self.rereads, settings.monitor_page_size,
+        self.positions = PositionCopy(self.monitor, self.gateways.read, self.rereads, settings.monitor_page_size,
                                       LiquidationIndex(self.rules))
-        # A feed that keeps no time (nocom-v1): each price's age is what the price service that set it says.
-        self.feed_times = None if self.rules.PRICE_FEED.keeps_time else FeedTimes(settings.price_service_url)
-        self.prices = OraclePrices(price_reader or self._price_reader(), settings.stale_after, clock)
+        # A feed that keeps no time (nocom-v1): each price's age is what the price service that set it says,
+        # unless there is none (PRICE_SERVICE_URL empty): then the feed is used as the contract uses it.
+        keeps_time = self.rules.PRICE_FEED.keeps_time
+        self.feed_times = FeedTimes(settings.price_service_url) if not keeps_time and settings.price_service_url else None
+        self.prices = OraclePrices(price_reader or self._price_reader(), settings.stale_after, clock,
+                                   ages_known=settings.feed_age_known)
         self.checks = Periodic("liquidation-check", settings.sweep_interval, self._check)
         self.requests = CheckRequests(wake=self.checks.trigger)
         outcomes = Outcomes(self.store, self.in_flight, self.cooldowns, self.rereads, self.metrics,
                             price_mismatch=self.rules.PRICE_MISMATCH_REASONS, retry_now=self.requests.recheck)
         self.follower = ReceiptFollower(
-            self.pxe, self.store, outcomes, self.positions, self.monitor, self.requests,
-            ReceiptConfig(settings.receipt_timeout, settings.receipt_poll_interval, backoff_max=settings.cooldown_max),
+            self.gateways.read, self.store, outcomes, self.positions, self.monitor, self.requests,
+            ReceiptConfig(settings.receipt_timeout, settings.receipt_poll_interval, backoff_max=settings.cooldown_max,
+                          dropped_grace=max(DROPPED_GRACE, 4 * settings.receipt_poll_interval)),
         )
         self.membership = Membership(self.db, leases, "engine", settings.instance_id, settings.engine_lease_ttl,
                                      hold_fraction=HOLD_FRACTION)
         self.takeover = Takeover(self.store, self.membership, self.metrics, on_adopted=self._adopted)
         self.membership_loop = Periodic("engine-membership", self.membership.interval, self._membership_round)
-        self.sender = LiquidationSender(self.pxe, self.store, self.in_flight, outcomes, self.metrics,
-                                        settings.max_concurrent_liquidations, may_claim=self.membership.held,
-                                        ours=self.membership.owns)
+        self.sender = LiquidationSender(self.gateways, outcomes, self.in_flight, self.metrics,
+                                        may_claim=self.membership.held, ours=self.membership.owns,
+                                        on_sent=self.follower.follow_sent)
         self.checker = Checker(
             CheckParts(self.positions, self.prices, self.sender, self.follower, self.in_flight, self.cooldowns,
                        self.rereads, self.requests, self.metrics, outcomes),
@@ -92,14 +102,11 @@ class LiquidationEngine:
         )
         self.metrics.positions_tracked.set_function(lambda: len(self.positions))
         self._registering: asyncio.Task[None] | None = None
-        self._pxe_probe = CachedProbe(self.pxe.is_ready)
-        self._monitor_probe = CachedProbe(self.monitor.reachable)
-        self._oracle_probe = CachedProbe(self._oracle_readable)
-        self._oracle_error: str | None = None
+        self._probes = Probes(self.db, self.gateways, self.monitor, self.prices, self.positions, self.metrics)
 
     def _price_reader(self) -> PriceReader:
-        """Where the protocol keeps its prices: the EVM PriceOracle, or the Aztec feed read through the PXE."""
-        if self.feed_times is not None:
+        """Where the protocol keeps its prices: the EVM PriceOracle, or the Aztec feed's storage through the node."""
+        if not self.rules.PRICE_FEED.keeps_time:
             return FeedReader(self.pxe, self.settings.feed_address, self.positions.token_of, self.feed_times)
         return OracleReader(self.settings.rpc_url, self.settings.feed_address, chain_id=self.settings.chain_id)
 
@@ -107,6 +114,8 @@ class LiquidationEngine:
 
     async def start(self) -> None:
         await self.store.init()
+        if not self.settings.feed_age_known:
+            log.warning("Feed age unknown", feed=self.settings.feed_address, reason=AGE_UNKNOWN)
         await self.membership.renew()  # a member before anything is claimed or taken over
         if not await self._register_once():
             self._registering = asyncio.create_task(self._register_until_done(), name="liquidator-register")
@@ -161,8 +170,7 @@ class LiquidationEngine:
         await self.follower.stop()
         await self.membership_loop.stop()
         await self.membership.release()  # another engine takes over what is still in flight at once
-        if self._owns_pxe:
-            await self.pxe.close()
+        await self.gateways.close()
         if self._owns_monitor:
             await self.monitor.close()
         await self.prices.reader.close()
@@ -185,37 +193,37 @@ class LiquidationEngine:
         return await self.store.recent(limit, status)
 
     async def health(self) -> HealthReport:
-        """Degraded when the PXE, the note monitor or the oracle cannot be read now (probes cached for a
-        moment), or the last check could not read prices; unhealthy when the database is gone."""
-        found, pxe_ok, monitor_ok, oracle_ok = await asyncio.gather(
-            self._counts(), self._pxe_probe(), self._monitor_probe(), self._oracle_probe())
-        oracle_error = self.checker.prices_error or (None if oracle_ok else self._oracle_error)
+        """Unhealthy when the work has stopped (the database, no membership), degraded when a dependency
+        cannot be read now or a price the positions need is unusable (engine_health.py); probes cached."""
+        probes = self._probes
+        db_ok, pxe_ok, monitor_ok, oracle_ok = await asyncio.gather(
+            probes.database(), probes.pxe(), probes.monitor(), probes.oracle())
+        counts = await self._counts() if db_ok else {}
         self.metrics.pxe_up.set(1 if pxe_ok else 0)
         self.metrics.monitor_up.set(1 if monitor_ok else 0)
-        if found is None:
-            state: Status = "unhealthy"
-        elif not pxe_ok or not monitor_ok or oracle_error:
-            state = "degraded"
-        else:
-            state = "healthy"
-        return HealthReport(state, {
+        m = self.membership
+        status, checks = assess(Found(
+            probes.database_state, pxe_ok, probes.gateways, monitor_ok,
+            self.checker.prices_error or (None if oracle_ok else probes.oracle_error),
+            m.shared, m.held(), self.takeover.engines()))
+        checks.update({
+            "feedAge": "known" if self.settings.feed_age_known else AGE_UNKNOWN,
+            "liquidatorRegistered": self.sender.liquidator is not None,
+            "positionsLoaded": self.positions.loaded,
+            "inFlight": len(self.in_flight),
+            "dryRun": self.settings.dry_run,
+        })
+        return HealthReport("unhealthy" if counts is None else status, {
             "service": self.settings.service_name,
             "pxeConnected": pxe_ok,
             "noteMonitorReachable": monitor_ok,
             "positionsTracked": len(self.positions),
-            "liquidationsSucceeded": (found or {}).get("succeeded", 0),
-            "liquidationsFailed": (found or {}).get("failed", 0),
+            "liquidationsSucceeded": (counts or {}).get("succeeded", 0),
+            "liquidationsFailed": (counts or {}).get("failed", 0),
             "lastCheckAt": self.checker.last_check_at,
             "instance": self.settings.instance_id,
             "engines": self.takeover.engines(),
-            "checks": {
-                "database": "ok" if found is not None else "unreachable",
-                "oracle": "ok" if not oracle_error else oracle_error,
-                "liquidatorRegistered": self.sender.liquidator is not None,
-                "positionsLoaded": self.positions.loaded,
-                "inFlight": len(self.in_flight),
-                "dryRun": self.settings.dry_run,
-            },
+            "checks": checks,
         })
 
     async def _counts(self) -> dict[str, int] | None:
@@ -223,16 +231,3 @@ class LiquidationEngine:
             return await self.store.counts()
         except Exception:  # noqa: BLE001 - any database failure is "unreachable" here
             return None
-
-    async def _oracle_readable(self) -> bool:
-        """The prices of the assets we hold positions in (or of BTC when none) read now."""
-        assets = sorted({asset for pair in self.positions.pairs() for asset in pair}) or ["BTC"]
-        try:
-            await self.prices.reader.read(assets)
-        except PricesUnavailable as exc:
-            self._oracle_error = str(exc)
-            self.metrics.oracle_up.set(0)
-            self.metrics.oracle_failures.inc()
-            return False
-        self.metrics.oracle_up.set(1)
-        return True

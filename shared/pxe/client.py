@@ -1,14 +1,11 @@
 """An async client for an Aztec PXE and the lending protocol's utility reads (docs/pxe-jsonrpc.md).
 
-The JSON-RPC transport is shared.pxe.jsonrpc. Reads are retried with backoff when the PXE is
-unreachable; `pxe_sendTx` never is, because a timed-out send may still have reached the PXE:
-the caller resolves it from the receipt.
+The JSON-RPC transport is shared.pxe.jsonrpc, the transaction methods shared.pxe.txs. Reads are retried
+with backoff when the PXE is unreachable.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,34 +14,12 @@ import httpx
 from shared.protocols import ReadShapes, reference
 from shared.pxe.errors import PxeError
 from shared.pxe.fields import from_field, normalize_address, to_field
-from shared.pxe.jsonrpc import JsonRpc, as_int
+from shared.pxe.jsonrpc import as_int
 from shared.pxe.notes import Notes, UniqueNote, notes_of_fields, settled_notes, unique_notes
 from shared.pxe.token_symbol import read_token_symbol
+from shared.pxe.txs import FINAL_STATUSES, Call, TxMethods, TxReceipt
 
-__all__ = ["Call", "Notes", "PoolConfig", "PxeClient", "TxReceipt", "UniqueNote"]
-
-FINAL_STATUSES = frozenset({"success", "reverted", "dropped"})
-
-
-@dataclass(frozen=True)
-class Call:
-    name: str
-    to: str
-    args: list[str]  # already field strings
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "to": self.to, "args": list(self.args)}
-
-
-@dataclass(frozen=True)
-class TxReceipt:
-    status: str  # pending | success | reverted | dropped
-    error: str | None = None
-    block_number: int | None = None
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
+__all__ = ["FINAL_STATUSES", "Call", "Notes", "PoolConfig", "PxeClient", "TxReceipt", "UniqueNote"]
 
 
 @dataclass(frozen=True)
@@ -55,17 +30,15 @@ class PoolConfig:
     liquidation_threshold: int
 
 
-class PxeClient(JsonRpc):
+class PxeClient(TxMethods):
     """The PXE's node and pxe_ methods and the lending protocol's reads, over the JSON-RPC transport.
 
     `reads` says where the protocol's contracts put what the monitor reads (shared.protocols).
     """
 
-    def __init__(self, url: str, *, reads: ReadShapes = reference.READS, send_timeout: float | None = None,
-                 **transport: Any) -> None:
-        super().__init__(url, **transport)
+    def __init__(self, url: str, *, reads: ReadShapes = reference.READS, **transport: Any) -> None:
+        super().__init__(url, **transport)  # send_timeout among them (shared.pxe.txs)
         self.reads = reads
-        self.send_timeout = send_timeout  # None: the client's timeout; a real PXE proves before it answers
 
     async def status(self) -> bool:
         """GET /status answers OK; never raises."""
@@ -116,48 +89,6 @@ class PxeClient(JsonRpc):
     ) -> list[int]:
         result = await self.call("pxe_simulateUtility", _utility_params(function, args, to, authwits, from_))
         return _fields_of(function, result)
-
-    async def create_authwit(self, from_: str, caller: str, call: Call) -> dict[str, Any]:
-        authwit: dict[str, Any] = await self.call("pxe_createAuthWit", _authwit_params(from_, caller, call))
-        return authwit
-
-    async def send_tx(self, calls: list[Call], authwits: list[dict[str, Any]], from_: str) -> str:
-        """Submits a transaction; never retried (a lost answer is resolved from the receipt)."""
-        return _tx_hash(await self.call("pxe_sendTx", _send_params(calls, authwits, from_), retry=False,
-                                        timeout=self.send_timeout))
-
-    async def create_authwits(self, from_: str, intents: list[tuple[str, Call]]) -> list[dict[str, Any] | PxeError]:
-        """One authwit per (caller, call), in one batch; a PxeError in place of each that failed."""
-        return await self.call_many([("pxe_createAuthWit", _authwit_params(from_, caller, call)) for caller, call in intents])
-
-    async def send_txs(self, txs: list[tuple[list[Call], list[dict[str, Any]]]], from_: str) -> list[str | PxeError]:
-        """Several transactions in one batch; never retried. Per transaction its hash or its PxeError."""
-        answers = await self.call_many([("pxe_sendTx", _send_params(calls, authwits, from_)) for calls, authwits in txs],
-                                       timeout=self.send_timeout)
-        return [_settled_hash(a) for a in answers]
-
-    async def get_tx_receipt(self, tx_hash: str) -> TxReceipt:
-        result = await self.call("node_getTxReceipt", [to_field(tx_hash)])
-        if not isinstance(result, dict) or not isinstance(result.get("status"), str):
-            raise PxeError("PXE answered node_getTxReceipt without a status")
-        block = result.get("blockNumber")
-        return TxReceipt(
-            status=result["status"].lower(),
-            error=result.get("error") or None,
-            block_number=as_int(block) if block is not None else None,
-        )
-
-    async def wait_for_receipt(self, tx_hash: str, *, timeout: float = 60.0, poll_interval: float = 0.5) -> TxReceipt:
-        """Polls until the receipt is final and returns it; TimeoutError if it is still pending."""
-        deadline = time.monotonic() + timeout
-        while True:
-            receipt = await self.get_tx_receipt(tx_hash)
-            if receipt.is_final:
-                return receipt
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"transaction {tx_hash} still {receipt.status} after {timeout}s")
-            await asyncio.sleep(min(poll_interval, remaining))
 
     # --- the lending protocol's utility functions -------------------------------------------
 
@@ -251,30 +182,6 @@ def _fields_of(function: str, result: Any) -> list[int]:
         raise PxeError(f"PXE answered {function} without a result array")
     return [from_field(v) for v in values]
 
-
-def _authwit_params(from_: str, caller: str, call: Call) -> list[Any]:
-    return [normalize_address(from_), {"caller": normalize_address(caller), "call": call.to_json()}]
-
-
-def _send_params(calls: list[Call], authwits: list[dict[str, Any]], from_: str) -> list[Any]:
-    return [{"calls": [c.to_json() for c in calls], "authWitnesses": list(authwits)}, {"from": normalize_address(from_)}]
-
-
-def _tx_hash(result: Any) -> str:
-    """The hash a send answered; PxeError when it is not a field element (the send may still have run)."""
-    try:
-        return to_field(str(result.get("txHash") if isinstance(result, dict) else result))
-    except ValueError:
-        raise PxeError("PXE answered pxe_sendTx with a malformed transaction hash") from None
-
-
-def _settled_hash(answer: Any) -> str | PxeError:
-    if isinstance(answer, PxeError):
-        return answer
-    try:
-        return _tx_hash(answer)
-    except PxeError as exc:
-        return exc
 
 
 

@@ -4,6 +4,9 @@ The development PXE frozen (SIGSTOP), the chain killed (-9) and a new one starte
 service killed (-9) while liquidations are in flight and restarted from its database. /health must
 say the truth within seconds, and nothing may be lost or repeated: the dev PXE's own record of
 transactions (dev_listTxs) and the engine's GET /liquidations match one to one by hash.
+
+The dev PXE costs what a real one does for a transaction (fake proofs, scaled; reads free): sends take
+their time, so the engine's kill lands while the PXE is still proving and sending a burst.
 """
 
 from __future__ import annotations
@@ -11,14 +14,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from devnet.pxe.costs import FAKE_PROOFS
 from devnet.suite import LocalSuite
 from services.price_service.evm.chain import Chain
 from services.price_service.evm.oracle import PriceOracle
 from shared.units import parse_price
 from tests.fixtures.suite import Api, running_suite, unhealthy, wait_until
+from tests.services.liquidation_engine.engine_stack import FREE_READS
 
 CMC_KEY = "chaos-cmc-key-5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b"
 SERVICES = ("price-service", "note-monitor", "liquidation-engine")
@@ -26,14 +32,22 @@ ESCROWS = 24  # three per demo health target: each price step below puts three p
 TRUTH_WITHIN = 20  # seconds: health probes time out after 2 s and are cached 1.5 s; generous for a loaded machine
 
 
+SEND_COSTS = {"DEV_PXE_COSTS": FAKE_PROOFS, "DEV_PXE_TIME_SCALE": "0.05",
+              "DEV_PXE_COST": ",".join(f"{name}={seconds}" for name, seconds in FREE_READS.items())}
+
+
 @pytest.fixture(scope="module")
 def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSuite]:
-    with running_suite(tmp_path_factory.mktemp("chaos"), CMC_KEY, demo_escrows=ESCROWS) as suite:
-        api = Api(suite)
-        wait_until(lambda: len(api.positions()) == ESCROWS and len(api.onchain()) == 3, what="positions and prices")
-        wait_until(lambda: api.get("liquidation-engine", "/health").json()["positionsTracked"] == ESCROWS, what="engine mirror")
-        wait_until(lambda: all_healthy(api), what="a healthy suite")
-        yield suite
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in SEND_COSTS.items():  # read by the dev PXE the suite starts
+            env.setenv(name, value)
+        with running_suite(tmp_path_factory.mktemp("chaos"), CMC_KEY, demo_escrows=ESCROWS) as suite:
+            api = Api(suite)
+            wait_until(lambda: len(api.positions()) == ESCROWS and len(api.onchain()) == 3, what="positions and prices")
+            wait_until(lambda: api.get("liquidation-engine", "/health").json()["positionsTracked"] == ESCROWS,
+                       what="engine mirror")
+            wait_until(lambda: all_healthy(api), what="a healthy suite")
+            yield suite
 
 
 def all_healthy(api: Api) -> bool:
@@ -107,9 +121,17 @@ def test_kill_9_of_each_service_mid_liquidation_loses_and_repeats_nothing(chaos:
 
 def kill_mid_liquidation(api: Api, suite: LocalSuite, name: str, known: set[int]) -> bool:
     """kill -9 `name` as soon as a new liquidation is sent and its hash recorded (its receipt not final
-    yet): True when one was caught in flight, False when the burst was over first (killed anyway)."""
+    yet): True when one was caught in flight, False when the burst was over first (killed anyway). The
+    engine itself is killed the moment the PXE received the burst's first transaction, whatever the engine
+    recorded by then: the rest of the burst is still being proven and sent."""
     deadline = time.monotonic() + 30
     in_flight = False
+    sent_before = {tx["txHash"] for tx in api.pxe_txs()}
+    while name == "liquidation-engine" and time.monotonic() < deadline:
+        if any(tx["txHash"] not in sent_before and _liquidates(tx) for tx in api.pxe_txs()):
+            suite.stop_service(name, kill=True)
+            return True
+        time.sleep(0.01)
     while time.monotonic() < deadline:
         new = [x for x in api.liquidations() if x["id"] not in known]
         if any(x["status"] == "submitted" and x["txHash"] for x in new):
@@ -132,22 +154,31 @@ def settle(api: Api) -> None:
     wait_until(lambda: not unhealthy(api.positions(), api.onchain()), 60, "every position healthy again")
 
 
+def _liquidates(tx: dict[str, Any]) -> bool:
+    return any(call["name"] == "liquidate" for call in tx["calls"])
+
+
 def assert_one_to_one_with_the_pxe_record(api: Api) -> None:
+    """Every liquidation the PXE received (a transaction may bundle several) is one row with its hash, and
+    every mined one is `succeeded`; a recorded hash the PXE never received is a send that never happened."""
     rows = api.liquidations()
-    txs = [tx for tx in api.pxe_txs() if any(call["name"] == "liquidate" for call in tx["calls"])]
+    txs = [tx for tx in api.pxe_txs() if _liquidates(tx)]
     by_hash = {tx["txHash"]: tx for tx in txs}
-    hashes = [x["txHash"] for x in rows if x["txHash"]]
-    assert len(set(hashes)) == len(hashes), "a transaction recorded twice"
-    assert set(hashes) == set(by_hash), {"not in GET /liquidations": set(by_hash) - set(hashes),
-                                         "unknown to the PXE": set(hashes) - set(by_hash)}
+    received = [(tx["txHash"], call["to"]) for tx in txs for call in tx["calls"] if call["name"] == "liquidate"]
+    recorded = [(x["txHash"], x["escrow"]) for x in rows if x["txHash"] in by_hash]
+    assert len(set(recorded)) == len(recorded), "a liquidation recorded twice"
+    assert sorted(recorded) == sorted(received), {"not in GET /liquidations": set(received) - set(recorded),
+                                                  "unknown to the PXE": set(recorded) - set(received)}
     for row in rows:
         if row["txHash"] is None:  # never sent: its failure or skip was decided before the PXE saw it
             assert row["status"] in ("failed", "skipped"), row
             continue
-        tx = by_hash[row["txHash"]]
-        assert [call["to"] for call in tx["calls"]] == [row["escrow"]], (row, tx)
+        tx = by_hash.get(row["txHash"])
+        if tx is None:  # proven and recorded, never sent (the kill came first): its receipt says so
+            assert (row["status"], row["error"]) == ("failed", "Transaction dropped"), row
+            continue
         assert (tx["status"], row["status"]) == ("success", "succeeded"), (row, tx)  # nothing sent on stale state
-    blocks = [(tx["calls"][0]["to"], tx["blockNumber"]) for tx in txs]
+    blocks = [(escrow, by_hash[tx_hash]["blockNumber"]) for tx_hash, escrow in received]
     assert len(set(blocks)) == len(blocks), "an escrow liquidated twice in one block"
 
 

@@ -18,6 +18,8 @@ import httpx
 
 from devnet.chain.local import LocalChain
 from devnet.pxe.background import RunningDevPxe, running_dev_pxe
+from devnet.pxe.costs import FAKE_PROOFS, CostModel, cost_model
+from devnet.pxe.reference.server import ReferenceDevPxe
 from services.liquidation_engine.app import create_app as create_engine_app
 from services.liquidation_engine.monitor_client import MonitorClient
 from services.liquidation_engine.service import LiquidationEngine
@@ -107,7 +109,40 @@ class Stack:
 
     @property
     def sends(self) -> int:
-        return self.pxe.calls["pxe_sendTx"]
+        """Liquidations the dev PXE received: the liquidate calls of every transaction sent to it."""
+        return sum(1 for tx in list(self.pxe.state.txs.values()) for c in tx.calls if c.name == "liquidate")
+
+    @property
+    def proofs(self) -> int:
+        """Transactions the engine asked the dev PXE to prove (a revert found by the simulation among them)."""
+        return int(self.pxe.calls["pxe_proveTx"])
+
+
+# A real PXE's cost of a transaction (devnet/pxe/costs.py, fake proofs), its reads free: sends take their time
+# and queue one behind the other, so a kill can land in the middle of a burst, while reads stay instant.
+FREE_READS = {name: 0.0 for name in ("pxe_simulateView", "sync_private_state", "pxe_simulateUtility", "pxe_getNotes",
+                                     "note", "pxe_createAuthWit", "pxe_registerAccount", "pxe_registerContract",
+                                     "pxe_registerSender", "node")}
+
+
+def slow_sends(scale: float) -> CostModel:
+    return cost_model(FAKE_PROOFS, scale, FREE_READS)
+
+
+class SameNodeGateway(ReferenceDevPxe):
+    """Another PXE gateway on the same node: its own PXE (its own job queue: one job at a time, its own
+    costs) over the first one's chain state, which mines; the prices reader is the first one's to close."""
+
+    async def close(self) -> None:
+        return None
+
+
+@asynccontextmanager
+async def another_gateway(first: RunningDevPxe, costs: CostModel | None = None) -> AsyncIterator[RunningDevPxe]:
+    running = RunningDevPxe(block_time=0)
+    running.pxe = SameNodeGateway(first.state, first.pxe.prices, block_time=0, costs=costs)  # type: ignore[attr-defined]
+    async with running:
+        yield running
 
 
 def engine_settings(stack_tmp: Path, pxe_url: str, chain: LocalChain, oracle: str, **overrides: Any) -> LiquidationEngineSettings:
@@ -141,9 +176,10 @@ async def running_engine(stack: Stack, chain: LocalChain, oracle: str, **overrid
 
 @asynccontextmanager
 async def running_stack(tmp_path: Path, chain: LocalChain, oracle: str, *, block_time: float = 0.05,
-                        serve_monitor: bool = False) -> AsyncIterator[Stack]:
+                        serve_monitor: bool = False, **pxe_options: Any) -> AsyncIterator[Stack]:
+    """`pxe_options`: the dev PXE's own (costs: a real PXE's cost model, max_calls)."""
     async with evm_clients(chain.url, chain.keys, oracle) as evm, \
-            running_dev_pxe(rpc_url=chain.url, oracle_address=oracle, block_time=block_time) as pxe:
+            running_dev_pxe(rpc_url=chain.url, oracle_address=oracle, block_time=block_time, **pxe_options) as pxe:
         await evm.oracle.set_prices(await fresh(evm.oracle, {"BTC": 60_000 * P8, "USDC": 1 * P8}))
         btc = await pxe.admin.acall("dev_createToken", ["BTC"])
         usdc = await pxe.admin.acall("dev_createToken", ["USDC"])

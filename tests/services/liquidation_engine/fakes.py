@@ -16,6 +16,7 @@ from services.liquidation_engine.metrics import EngineMetrics
 from services.liquidation_engine.outcomes import Outcomes
 from services.liquidation_engine.planning.evaluate import Finding
 from services.liquidation_engine.planning.holds import Cooldowns, InFlight, Rereads
+from services.liquidation_engine.pxe_roles import OneGateway, PxeRoles
 from shared.positions import Position
 from shared.protocols import reference
 from shared.pxe.client import Call, Notes, TxReceipt
@@ -51,17 +52,27 @@ def finding(n: int, **kwargs: Any) -> Finding:
 class FakePxe:
     balances: dict[str, int] = field(default_factory=lambda: {DEBT_TOKEN: 10**30})
     authwit_failures: dict[str, PxeError] = field(default_factory=dict)  # by the authwit's caller (the pool)
-    send_results: dict[str, str | PxeError] = field(default_factory=dict)  # by escrow
+    send_results: dict[str, str | PxeError] = field(default_factory=dict)  # by escrow: a PxeError reverts its bundle's proof
+    send_failure: PxeError | None = None  # what pxe_sendProvenTx answers instead of the hash
     receipts: dict[str, list[TxReceipt | PxeError]] = field(default_factory=dict)  # by tx hash, consumed in order
     notes: dict[str, Notes] = field(default_factory=dict)
     block: int = 10
-    sent: list[tuple[str, list[str]]] = field(default_factory=list)  # (escrow, liquidate args)
-    on_send: Any = None
-    calls: list[tuple[str, int]] = field(default_factory=list)  # ("authwits" | "sends", batch size), in call order
+    max_calls: int = 5
+    url: str = "http://fake-pxe"
+    sent: list[tuple[str, list[str]]] = field(default_factory=list)  # (escrow, liquidate args), once sent
+    on_send: Any = None  # called with the escrows and the hash of each transaction as it is sent
+    calls: list[tuple[str, int]] = field(default_factory=list)  # ("authwits" | "proofs" | "sends", size), in call order
     _hashes: Any = field(default_factory=lambda: itertools.count(1))
+    _proven: dict[str, list[Call]] = field(default_factory=dict)
 
     async def register_account(self, _secret_key: str) -> str:
         return LIQUIDATOR
+
+    async def is_ready(self) -> bool:
+        return True
+
+    async def tx_limits(self, fresh: bool = False) -> int:
+        return self.max_calls
 
     async def private_balance(self, token: str, _owner: str) -> int:
         return self.balances.get(token, 0)
@@ -75,17 +86,26 @@ class FakePxe:
             out.append(failure if failure is not None else {"requestHash": "0x1", "witness": ["0x2"]})
         return out
 
-    async def send_txs(self, txs: list[tuple[list[Call], list[dict]]], _from: str) -> list[str | PxeError]:
-        self.calls.append(("sends", len(txs)))
+    async def prove_tx(self, calls: list[Call], _authwits: list[dict], _from: str) -> str:
+        self.calls.append(("proofs", len(calls)))
+        await asyncio.sleep(0)
+        for call in calls:  # the bundle reverts as a whole, naming no culprit
+            result = self.send_results.get(call.to)
+            if isinstance(result, PxeError):
+                raise result
+        tx_hash = f"0x{next(self._hashes):064x}"
+        self._proven[tx_hash] = list(calls)
+        return tx_hash
+
+    async def send_proven_tx(self, tx_hash: str) -> str:
+        self.calls.append(("sends", len(self._proven[tx_hash])))
         await asyncio.sleep(0)
         if self.on_send is not None:
-            await self.on_send([calls[0].to for calls, _authwits in txs])
-        results: list[str | PxeError] = []
-        for calls, _authwits in txs:
-            target = calls[0].to
-            self.sent.append((target, list(calls[0].args)))
-            results.append(self.send_results.get(target, f"0x{next(self._hashes):064x}"))
-        return results
+            await self.on_send([c.to for c in self._proven[tx_hash]], tx_hash)
+        if self.send_failure is not None:
+            raise self.send_failure
+        self.sent.extend((c.to, list(c.args)) for c in self._proven[tx_hash])
+        return tx_hash
 
     async def wait_for_receipt(self, tx_hash: str, *, timeout: float, poll_interval: float) -> TxReceipt:
         queue = self.receipts.setdefault(tx_hash, [])
@@ -124,6 +144,11 @@ class Parts:
     rereads: Rereads
     metrics: EngineMetrics
     outcomes: Outcomes
+
+
+def gateways(pxe: FakePxe) -> PxeRoles:
+    one = OneGateway(pxe)  # type: ignore[arg-type]
+    return PxeRoles(one, one)
 
 
 async def parts(tmp_path: Any) -> Parts:

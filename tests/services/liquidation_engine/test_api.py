@@ -250,7 +250,7 @@ def test_settings_defaults_and_production_requirements(monkeypatch: pytest.Monke
     s = load_settings(LiquidationEngineSettings)
     assert (s.port, s.service_name, s.pxe_url, s.sweep_interval, s.dry_run, s.price_heartbeat) == (
         3002, "liquidation-engine", "http://127.0.0.1:8080", 0.5, True, 1800)
-    assert (s.cooldown_base, s.cooldown_max, s.max_concurrent_liquidations, s.receipt_timeout) == (30, 900, 16, 120)
+    assert (s.cooldown_base, s.cooldown_max, s.prove_timeout, s.receipt_timeout) == (30, 900, 300, 120)
     assert s.database_url.endswith("/data/liquidation-engine.db") and s.stale_after == 3600
     assert LIQUIDATOR_KEY not in json.dumps(s.masked(), default=str)
 

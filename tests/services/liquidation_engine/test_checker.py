@@ -18,7 +18,7 @@ from shared.feeds.onchain_price import OnChainPrice
 from shared.positions import Position
 from shared.protocols import reference
 from shared.pxe.client import Notes
-from tests.services.liquidation_engine.fakes import E18, EPOCH, NOW, P8, FakePxe, escrow, position
+from tests.services.liquidation_engine.fakes import E18, EPOCH, NOW, P8, FakePxe, escrow, gateways, position
 
 
 class RecordingSender:
@@ -47,7 +47,7 @@ def checker_with(prices: dict[str, int], *, dry_run: bool = False, updated_at: i
                  pxe: FakePxe | None = None) -> tuple[Checker, CheckParts, RecordingSender, list[int]]:
     wakes: list[int] = []
     rereads = Rereads()
-    copy = PositionCopy(None, pxe or FakePxe(), rereads)  # type: ignore[arg-type]
+    copy = PositionCopy(None, gateways(pxe or FakePxe()).read, rereads)  # type: ignore[arg-type]
     copy.version = 0  # loaded (the monitor is not part of this test)
     copy.refresh = _no_refresh  # type: ignore[method-assign]
     oracle = OraclePrices(StaticPrices({s: OnChainPrice(p, updated_at) for s, p in prices.items()}), 3600, lambda: NOW)

@@ -1,9 +1,11 @@
 """Two liquidation engines as processes on one PostgreSQL database, against one development PXE, one
-oracle and one note monitor (the stack of engine_stack.py, its monitor served on a real port).
+oracle and one note monitor (the stack of engine_stack.py, its monitor served on a real port). The dev
+PXE costs what a real one does for a transaction (fake proofs, scaled): one proof at a time, seconds each.
 
 A burst of 100 liquidatable positions: each is liquidated exactly once by the development PXE's own
-record, and both engines send some; one engine is killed (kill -9) while it holds attempts in flight:
-the other finishes the burst and resolves the dead one's attempts from their receipts."""
+record, and both engines send some; one engine is killed (kill -9) in the middle of the burst, while the
+PXE is still proving and sending: the other finishes the burst, resolves the dead one's attempts from
+their receipts, and its GET /liquidations holds every liquidation mined, exactly once, by hash."""
 
 from __future__ import annotations
 
@@ -26,10 +28,20 @@ from services.liquidation_engine.models import LiquidationRow
 from shared.pxe.client import PxeClient
 from tests.conftest import TEST_API_KEY
 from tests.fixtures.databases import tracked_database
-from tests.services.liquidation_engine.engine_stack import E18, KEY, LIQUIDATOR_KEY, P8, Stack, running_stack, until
+from tests.services.liquidation_engine.engine_stack import (
+    E18,
+    KEY,
+    LIQUIDATOR_KEY,
+    P8,
+    Stack,
+    running_stack,
+    slow_sends,
+    until,
+)
 
 BURST = 100
 LEASE_TTL = 2.0
+COST_SCALE = 0.05  # a transaction's proof in 0.14 s: the burst lasts seconds, as on a real PXE it lasts minutes
 
 
 @dataclass
@@ -91,8 +103,8 @@ class Burst:
 async def test_two_engines_liquidate_a_burst_once_each_and_one_survives_the_others_kill_9(
     tmp_path: Path, local_chain: LocalChain, oracle_address: str, postgres_url: str
 ) -> None:
-    async with running_stack(tmp_path, local_chain, oracle_address, block_time=0.5, serve_monitor=True) as s, \
-            httpx.AsyncClient(timeout=10) as http:
+    async with running_stack(tmp_path, local_chain, oracle_address, block_time=0.5, serve_monitor=True,
+                             costs=slow_sends(COST_SCALE)) as s, httpx.AsyncClient(timeout=10) as http:
         # Unhealthy at 55 000 (health factor 0.95 to 0.98), healthy again after one liquidation each.
         escrows = [await s.escrow(E18, (45_000 + i * 10) * E18) for i in range(BURST)]
         async with PxeClient(s.pxe.url) as pxe:
@@ -102,10 +114,11 @@ async def test_two_engines_liquidate_a_burst_once_each_and_one_survives_the_othe
         burst = Burst(s, tracked_database(postgres_url), http, escrows, engines)
         try:
             await _start_the_burst(burst)
-            a_claimed, a_in_flight = await _kill_engine_a_holding_attempts(burst)
+            a_claimed, a_in_flight = await _kill_engine_a_mid_burst(burst)
             await until(lambda: _burst_done(burst), timeout=120, what="engine-b to finish the burst")
             await asyncio.sleep(3)  # a few sweeps more: nothing may be sent again
             await _assert_each_liquidated_once(burst)
+            await _assert_every_mined_liquidation_recorded_once(burst)
             await _assert_engine_b_took_over(burst, a_claimed, a_in_flight)
         finally:
             for engine in engines:
@@ -129,20 +142,22 @@ async def _start_the_burst(burst: Burst) -> None:
     await asyncio.gather(*(http.post(f"{e.url}/price-update", json=body, headers=KEY) for e in engines))
 
 
-async def _kill_engine_a_holding_attempts(burst: Burst) -> tuple[dict[int, LiquidationRow], dict[int, LiquidationRow]]:
-    """kill -9 of engine-a once both engines sent some and it holds sent attempts; what it had claimed."""
-    async def both_sent_and_a_holds_some() -> bool:
-        sent = await burst.rows(LiquidationRow.tx_hash.is_not(None))
-        return ({r.engine for r in sent} == {"engine-a", "engine-b"}
-                and any(r.engine == "engine-a" and r.status == "submitted" for r in sent))
+async def _kill_engine_a_mid_burst(burst: Burst) -> tuple[dict[int, LiquidationRow], dict[int, LiquidationRow]]:
+    """kill -9 of engine-a once a quarter of the burst reached the PXE and both engines hold attempts in
+    flight: the PXE is still proving and sending the rest. What engine-a had claimed."""
+    async def a_quarter_out_both_in_flight() -> bool:
+        if sum(len(tx.calls) for tx in burst.liquidate_txs()) < BURST // 4:
+            return False
+        in_flight = await burst.rows(LiquidationRow.status.in_(("submitted", "unknown")))
+        return {r.engine for r in in_flight} == {"engine-a", "engine-b"}
 
-    await until(both_sent_and_a_holds_some, timeout=60, what="both engines to send, engine-a holding some")
+    await until(a_quarter_out_both_in_flight, timeout=60, what="a quarter of the burst sent, both engines in flight")
     a = burst.engines[0]
     a.process.send_signal(signal.SIGKILL)
     a.process.wait(10)
     a_claimed = {r.id: r for r in await burst.rows(LiquidationRow.engine == "engine-a")}
     a_in_flight = {i: r for i, r in a_claimed.items() if r.status in ("submitted", "unknown")}
-    assert any(r.tx_hash for r in a_in_flight.values())
+    assert a_in_flight
     return a_claimed, a_in_flight
 
 
@@ -160,6 +175,25 @@ async def _assert_each_liquidated_once(burst: Burst) -> None:
         assert (await burst.s.position(escrow))[0] < E18
     final = await burst.rows()
     assert sorted(r.escrow for r in final if r.status == "succeeded") == sorted(burst.escrows)
+    # No engine tried again an escrow another engine's success had made healthy (the contract would refuse it).
+    assert [r.escrow for r in final if r.error == "Position healthy, cannot liquidate"] == []
+
+
+async def _assert_every_mined_liquidation_recorded_once(burst: Burst) -> None:
+    """The survivor's history (GET /liquidations) and the PXE's record match one to one: every liquidation
+    mined is a `succeeded` row with its transaction's hash, once; no row claims a success that did not mine."""
+    b = burst.engines[1]
+    r = await burst.http.get(f"{b.url}/liquidations", params={"limit": 500}, headers=KEY)
+    rows = r.json()["liquidations"]
+    mined = [(tx.hash, call.to) for tx in burst.liquidate_txs() if tx.status == "success" for call in tx.calls]
+    assert len(mined) >= BURST and len(set(mined)) == len(mined)
+    recorded = [(x["txHash"], x["escrow"]) for x in rows if x["status"] == "succeeded"]
+    assert sorted(recorded) == sorted(mined), {"mined, not recorded": set(mined) - set(recorded),
+                                               "recorded, not mined": set(recorded) - set(mined)}
+    sent = {tx.hash for tx in burst.liquidate_txs()}
+    for x in rows:  # a hash the PXE never received was recorded before a send that never happened
+        if x["txHash"] and x["txHash"] not in sent:
+            assert (x["status"], x["error"]) == ("failed", "Transaction dropped"), x
 
 
 async def _assert_engine_b_took_over(burst: Burst, a_claimed: dict[int, LiquidationRow],
@@ -168,10 +202,14 @@ async def _assert_engine_b_took_over(burst: Burst, a_claimed: dict[int, Liquidat
     final = await burst.rows()
     # Both sent some (engine-a before its kill), engine-b its own share and what engine-a left.
     assert len([r for r in final if r.id not in a_claimed]) >= BURST // 4
-    # The dead engine's attempts in flight were resolved by engine-b, from their receipts where sent.
+    # The dead engine's attempts in flight were resolved by engine-b: from their receipts where a hash was
+    # recorded (succeeded if it was sent, dropped if the kill came between the record and the send).
+    mined = {tx.hash for tx in burst.liquidate_txs() if tx.status == "success"}
     resolved = {r.id: r for r in final if r.id in a_in_flight}
     assert {r.engine for r in resolved.values()} == {"engine-b"}
-    assert all(r.status == "succeeded" for r in resolved.values() if a_in_flight[r.id].tx_hash)
+    for row in resolved.values():
+        if a_in_flight[row.id].tx_hash:
+            assert row.status == ("succeeded" if row.tx_hash in mined else "failed"), row
     assert b.events("Liquidations of a stopped engine taken over")
     resumed = {e["txHash"] for e in b.events("Liquidation in flight resumed")}
     assert {r.tx_hash for r in a_in_flight.values() if r.tx_hash} <= resumed

@@ -25,12 +25,12 @@ async def test_a_revert_is_logged_and_retried_only_after_the_cooldown(
         assert len(rows) == 1 and rows[0]["error"] == "Position healthy, cannot liquidate" and rows[0]["txHash"] is None
 
         await s.notify_and_settle("BTC")  # inside the cooldown: no new attempt
-        assert len(await s.liquidations()) == 1 and s.sends == 1
+        assert len(await s.liquidations()) == 1 and s.proofs == 1 and s.sends == 0
 
         await asyncio.sleep(1.1)
         await s.notify_and_settle("BTC")  # after it: tried again, and the next cooldown is longer
         failed = logs.events("Liquidation failed")
-        assert len(failed) == 2 and s.sends == 2
+        assert len(failed) == 2 and s.proofs == 2 and s.sends == 0
         assert failed[1]["retryInSeconds"] == 2 * failed[0]["retryInSeconds"]
         assert await s.position(escrow) == (2 * E18, 46_000 * E18)
 

@@ -21,7 +21,9 @@ async def test_collateral_price_drop_liquidates_exactly_the_unhealthy_positions(
     rows = await s.liquidations()
     assert sorted(r["escrow"] for r in rows) == sorted([weak, weaker])
     assert {r["status"] for r in rows} == {"succeeded"}
-    assert [r["escrow"] for r in rows[::-1]] == [weaker, weak]  # the weaker went first; newest first in the list
+    # Bundled: one transaction carries both, each its own row sharing the hash, the weaker first.
+    (tx,) = s.pxe.state.txs.values()
+    assert [c.to for c in tx.calls] == [weaker, weak] and {r["txHash"] for r in rows} == {tx.hash}
     for row in rows:
         principal = 46_000 * E18 if row["escrow"] == weak else 46_500 * E18
         debt = reference.total_debt(principal, reference.next_epoch(int(time.time())), int(time.time()))

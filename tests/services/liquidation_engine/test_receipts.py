@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from services.liquidation_engine.attempts import INTERRUPTED_ERROR
+from services.liquidation_engine.bundles import Attempt, Sent
 from services.liquidation_engine.check_requests import CheckRequests
 from services.liquidation_engine.planning.budget import plan_for
 from services.liquidation_engine.position_copy import PositionCopy
 from services.liquidation_engine.receipts import ReceiptConfig, ReceiptFollower
-from services.liquidation_engine.sending import Attempt, Sent
 from shared.pxe.client import Notes, TxReceipt
 from shared.pxe.errors import PxeUnreachable
 from tests.services.liquidation_engine.fakes import (
@@ -20,6 +20,7 @@ from tests.services.liquidation_engine.fakes import (
     Parts,
     escrow,
     finding,
+    gateways,
     metric,
     parts,
     position,
@@ -32,9 +33,10 @@ async def follower_for(tmp_path: Any, pxe: FakePxe) -> tuple[ReceiptFollower, Pa
     p = await parts(tmp_path)
     wakes: list[int] = []
     requests = CheckRequests(wake=lambda: wakes.append(1))
-    copy = PositionCopy(None, pxe, p.rereads)  # type: ignore[arg-type]
-    follower = ReceiptFollower(pxe, p.store, p.outcomes, copy, FakeMonitor(), requests,  # type: ignore[arg-type]
-                               ReceiptConfig(timeout=1, poll_interval=0.001, backoff_max=0.01))
+    roles = gateways(pxe)
+    copy = PositionCopy(None, roles.read, p.rereads)  # type: ignore[arg-type]
+    follower = ReceiptFollower(roles.read, p.store, p.outcomes, copy, FakeMonitor(), requests,  # type: ignore[arg-type]
+                               ReceiptConfig(timeout=1, poll_interval=0.001, backoff_max=0.01, dropped_grace=0.05))
     return follower, p, copy, requests, wakes
 
 
@@ -45,7 +47,7 @@ async def sent_attempt(p: Parts, n: int, **kwargs: Any) -> Sent:
     p.in_flight.lock(plan.escrow)
     p.in_flight.reserve(DEBT_TOKEN, plan.repay)
     await p.store.set_tx_hash(attempt_id, TX)
-    return Sent(Attempt(f, plan, attempt_id), TX)
+    return Sent((Attempt(f, plan, attempt_id),), TX)
 
 
 async def test_a_mined_liquidation_succeeds_is_reread_and_looked_at_again(tmp_path: Any) -> None:
@@ -56,7 +58,7 @@ async def test_a_mined_liquidation_succeeds_is_reread_and_looked_at_again(tmp_pa
     follower.follow_all([sent])
     await follower.idle(5)
     [row] = await p.store.recent(5)
-    assert row.status == "succeeded" and row.tx_hash == TX
+    assert row.status == "succeeded" and row.tx_hash == TX and row.mined_block == 50
     assert metric(p.metrics, "succeeded") == 1
     reread = copy.get(escrow(1))
     assert reread is not None and (reread.collateral_amount, reread.debt_principal, reread.block_number) == (E18 // 2, 23_000 * E18, 50)
@@ -96,7 +98,7 @@ async def test_resume_follows_sent_attempts_and_fails_unsent_ones_without_resend
     assert escrow(1) in p.in_flight
     await follower.idle(5)
     rows = {r.id: r for r in await p.store.recent(5)}
-    assert rows[sent.attempt.attempt_id].status == "succeeded"
+    assert rows[sent.attempts[0].attempt_id].status == "succeeded"
     assert rows[unsent_id].status == "failed" and rows[unsent_id].error == INTERRUPTED_ERROR
     assert p.rereads.pending(escrow(2), 6) and not p.cooldowns.blocked(escrow(2))
 
@@ -124,3 +126,30 @@ async def test_a_price_mismatch_is_retried_at_once_a_few_times_then_cools_down(t
         cooling = p.cooldowns.blocked(escrow(1))
         assert cooling is (attempt == QUICK_RETRIES), attempt
     assert retried == [escrow(1)] * QUICK_RETRIES
+
+
+async def test_a_bundle_settles_each_of_its_liquidations_from_its_one_receipt(tmp_path: Any) -> None:
+    pxe = FakePxe(receipts={TX: [TxReceipt("success", block_number=12)]})
+    follower, p, _, requests, _ = await follower_for(tmp_path, pxe)
+    bundle = [await sent_attempt(p, n) for n in (1, 2, 3)]
+    follower.follow_sent(Sent(tuple(s.attempts[0] for s in bundle), TX))
+    await follower.idle(5)
+    rows = await p.store.recent(5)
+    assert [(r.status, r.tx_hash, r.mined_block) for r in rows] == [("succeeded", TX, 12)] * 3
+    assert pxe.receipts[TX] == [] and requests.take().escrows == {escrow(1), escrow(2), escrow(3)}
+    assert not p.in_flight.escrows and p.in_flight.reserved[DEBT_TOKEN] == 0
+
+
+async def test_a_dropped_receipt_is_believed_only_once_it_stays_dropped(tmp_path: Any) -> None:
+    late = "0x" + "13" * 32
+    pxe = FakePxe(receipts={TX: [TxReceipt("dropped"), TxReceipt("dropped")],
+                            late: [TxReceipt("dropped"), TxReceipt("success", block_number=4)]})
+    follower, p, _, _, _ = await follower_for(tmp_path, pxe)
+    never = await sent_attempt(p, 1)  # recorded, then the engine died before sending it
+    arrived = await sent_attempt(p, 2)  # its send reached the node a moment after the first receipt
+    await p.store.set_tx_hash(arrived.attempts[0].attempt_id, late)
+    follower.follow_all([never, Sent(arrived.attempts, late)])
+    await follower.idle(5)
+    rows = {r.escrow: r for r in await p.store.recent(5)}
+    assert (rows[escrow(1)].status, rows[escrow(1)].error) == ("failed", "Transaction dropped")
+    assert rows[escrow(2)].status == "succeeded"
