@@ -44,7 +44,8 @@ export class ContractBook {
     const local = await this.pxe.getContractInstance(address);
     const instance = local ?? (await this.node.getContract(address));
     if (!instance) {
-      throw new ExecutionError(`Unknown contract ${address.toString()}: register it with pxe_registerContract (its instance) first`);
+      // The words of Aztec's own PXE (and of the development PXE), so clients tell "not deployed" by one phrase.
+      throw new ExecutionError(`No contract instance found for address ${address.toString()}: the node knows no such deployed contract, and it was not registered with pxe_registerContract`);
     }
     const artifact = await this.artifactOfClass(instance.currentContractClassId);
     if (!local) await this.wallet.registerContract(instance, artifact);

@@ -51,7 +51,7 @@ test('more calls than the limit: -32701 for pxe_sendTx and pxe_proveTx, before a
     assert.equal(running.stub.calls.length, nodeCalls, `${method} asked the node nothing`);
     const five = await rpc(running.url, method, [{ calls: [1, 2, 3, 4, 5].map(call), authWitnesses: [] }, { from: liquidator }]);
     assert.equal(five.body.error.code, -32702, 'five calls are taken up (and fail on the unknown contract)');
-    assert.match(five.body.error.message, /Unknown contract/);
+    assert.match(five.body.error.message, /No contract instance found/);
   }
   assert.equal(running.gateway.proven.size(), 0, 'a failed proveTx keeps nothing');
 });

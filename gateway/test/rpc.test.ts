@@ -81,12 +81,12 @@ test('calls on a contract nobody registered answer -32702 with the reason', asyn
   for (const method of ['pxe_simulateUtility', 'pxe_simulateView']) {
     const { body } = await rpc(running.url, method, ['get_config', [], A]);
     assert.equal(body.error.code, -32702, method);
-    assert.match(body.error.message, /Unknown contract 0x0+1234: register it with pxe_registerContract/);
+    assert.match(body.error.message, /No contract instance found for address 0x0+1234: the node knows no such deployed contract/);
   }
   const liquidator = (await rpc(running.url, 'pxe_registerAccount', [field(0xc0ffee)])).body.result.address;
   const send = await rpc(running.url, 'pxe_sendTx', [{ calls: [CALL], authWitnesses: [] }, { from: liquidator }]);
   assert.equal(send.body.error.code, -32702);
-  assert.match(send.body.error.message, /Unknown contract/);
+  assert.match(send.body.error.message, /No contract instance found/);
 });
 
 test('an unregistered account can neither sign nor send: -32701', async () => {

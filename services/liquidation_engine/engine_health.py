@@ -13,6 +13,7 @@ PRICE_SERVICE_URL).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,8 +82,10 @@ class Probes:
     beyond yes or no is kept beside it."""
 
     def __init__(self, db: Database, gateways: PxeRoles, monitor: MonitorClient, prices: OraclePrices,
-                 positions: PositionCopy, metrics: EngineMetrics) -> None:
+                 positions: PositionCopy, metrics: EngineMetrics, fed: Callable[[], list[str]] = list) -> None:
         self.db, self.roles, self.prices, self.positions, self.metrics = db, gateways, prices, positions, metrics
+        self.fed = fed  # the assets the price service keeps on the feed (nocom-v1), read before any position
+        self.prices_read: dict[str, str] = {}  # what the last probe read and could use, in the feed's units
         self.database_state: DatabaseState = "unreachable"
         self.gateways: dict[str, dict[str, bool]] = {}
         self.oracle_error: str | None = None
@@ -101,14 +104,20 @@ class Probes:
         return all(send.values()) and all(read.values())
 
     async def _oracle(self) -> bool:
-        """The prices of the assets we hold positions in usable now (when none, that the feed answers)."""
+        """The prices of the assets we hold positions in usable now; with no position, those the price service
+        keeps on the feed (when none is known either, that the feed answers)."""
         held = sorted({asset for pair in self.positions.pairs() for asset in pair})
         try:
             if held:
-                self.oracle_error = _unusable(await self.prices.snapshot(held))
+                snapshot = await self.prices.snapshot(held)
+                self.oracle_error = _unusable(snapshot)
+            elif fed := self.fed():
+                snapshot = await self.prices.snapshot(fed)
+                self.oracle_error = None if snapshot.usable else _unusable(snapshot)
             else:
                 await self.prices.reader.read(["BTC"])
-                self.oracle_error = None
+                snapshot, self.oracle_error = PriceSnapshot({}, {}, []), None
+            self.prices_read = {asset: str(price) for asset, price in sorted(snapshot.usable.items())[:50]}
         except PricesUnavailable as exc:
             self.oracle_error = str(exc)
             self.metrics.oracle_failures.inc()

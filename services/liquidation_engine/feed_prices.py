@@ -39,6 +39,7 @@ class FeedTimes:
         self._owns = client is None
         self._loop_time = clock or (lambda: asyncio.get_running_loop().time())
         self._times: dict[str, int] = {}
+        self._tokens: dict[str, str] = {}  # symbol -> the token the feed keys it by, as the price service says
         self._read_at = float("-inf")
 
     def observe(self, asset: str, updated_at: int) -> None:
@@ -63,6 +64,17 @@ class FeedTimes:
             onchain = item.get("onChain") if isinstance(item, dict) else None
             if isinstance(onchain, dict) and isinstance(onchain.get("updatedAt"), int):
                 self.observe(str(item.get("asset")), onchain["updatedAt"])
+            if isinstance(onchain, dict) and isinstance(onchain.get("token"), str):
+                self._tokens[str(item.get("asset"))] = onchain["token"]
+
+    def token_of(self, asset: str) -> str | None:
+        """The token the price service pushes this asset's price under (before any position names it)."""
+        return self._tokens.get(asset)
+
+    @property
+    def assets(self) -> list[str]:
+        """The assets the price service keeps on the feed, as last read."""
+        return sorted(self._tokens)
 
     async def close(self) -> None:
         if self._owns:

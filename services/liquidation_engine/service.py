@@ -102,13 +102,18 @@ class LiquidationEngine:
         )
         self.metrics.positions_tracked.set_function(lambda: len(self.positions))
         self._registering: asyncio.Task[None] | None = None
-        self._probes = Probes(self.db, self.gateways, self.monitor, self.prices, self.positions, self.metrics)
+        self._probes = Probes(self.db, self.gateways, self.monitor, self.prices, self.positions, self.metrics,
+                              fed=lambda: self.feed_times.assets if self.feed_times else [])
 
     def _price_reader(self) -> PriceReader:
         """Where the protocol keeps its prices: the EVM PriceOracle, or the Aztec feed's storage through the node."""
         if not self.rules.PRICE_FEED.keeps_time:
-            return FeedReader(self.pxe, self.settings.feed_address, self.positions.token_of, self.feed_times)
+            return FeedReader(self.pxe, self.settings.feed_address, self._token_of, self.feed_times)
         return OracleReader(self.settings.rpc_url, self.settings.feed_address, chain_id=self.settings.chain_id)
+
+    def _token_of(self, asset: str) -> str | None:
+        """The token an asset's feed price is keyed by: from its positions, else from the price service."""
+        return self.positions.token_of(asset) or (self.feed_times.token_of(asset) if self.feed_times else None)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -208,6 +213,7 @@ class LiquidationEngine:
             m.shared, m.held(), self.takeover.engines()))
         checks.update({
             "feedAge": "known" if self.settings.feed_age_known else AGE_UNKNOWN,
+            "pricesRead": probes.prices_read,
             "liquidatorRegistered": self.sender.liquidator is not None,
             "positionsLoaded": self.positions.loaded,
             "inFlight": len(self.in_flight),

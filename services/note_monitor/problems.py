@@ -37,6 +37,17 @@ def _said(reason: str | None) -> str:
     return f" (the PXE says: {reason[:300]})"
 
 
+NOT_DEPLOYED = "No contract instance found"  # what a PXE says of an address where nothing is deployed
+
+
+def pool_not_deployed(pool: str, gateway: str, reason: str) -> str | None:
+    """The words for a pool the network does not have, when that is what the PXE said; None otherwise."""
+    if NOT_DEPLOYED not in reason:
+        return None
+    return (f"pool {pool} is not deployed on the network the PXE at {gateway} follows (the node knows no contract "
+            "there), so no position of this escrow can be read: check the escrow's pool and the network")
+
+
 def config_unreadable(escrow: str, gateway: str, reason: str) -> str:
     return (f"the PXE at {gateway} cannot read escrow {escrow}'s config note, which names its pool{_said(reason)}. "
             "On nocom-v1 that note is the escrow owner's: a PXE reads it only while holding the owner's keys. "

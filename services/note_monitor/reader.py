@@ -53,6 +53,8 @@ class EscrowReader:
         try:
             config = await pxe.pool_config(pool)
         except PxeReverted as exc:
+            if missing := problems.pool_not_deployed(pool, gateway, exc.reason):
+                raise EscrowRejected(missing, field="pool" if pool_given else "address") from None
             if not pool_given:
                 raise
             raise EscrowRejected(f"{pool} is not a lending pool this PXE reads: {exc.reason}", field="pool") from None

@@ -50,6 +50,7 @@ class AssetPrice:
     quote: Quote | None  # the last agreed quote
     onchain: OnChainPrice | None  # the feed's price, as last read or pushed
     no_price: dict[str, Any] | None  # why the last cycle agreed on no price, if it did not
+    token: str | None = None  # the token the feed keys the price by (nocom-v1's feed), None when keyed by symbol
 
 
 class PriceService:
@@ -212,7 +213,7 @@ class PriceService:
             raise AssetNotFound(unknown)
         no_price = self.book.no_price
         return [AssetPrice(s, self.keeper.quotes.get(s), self.keeper.onchain.get(s),
-                           no_price[s].as_dict() if s in no_price else None) for s in wanted]
+                           no_price[s].as_dict() if s in no_price else None, self.feed.token_of(s)) for s in wanted]
 
     @property
     def price_decimals(self) -> int:

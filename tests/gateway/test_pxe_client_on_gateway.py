@@ -68,10 +68,10 @@ async def test_functions_resolve_by_name_from_the_artifact(client: PxeClient) ->
 
 
 async def test_unknown_contract_reverts(client: PxeClient) -> None:
-    with pytest.raises(PxeReverted, match="Unknown contract"):
+    with pytest.raises(PxeReverted, match="No contract instance found"):
         await client.simulate_utility("get_config", [], UNKNOWN)
     liquidator = await client.register_account(LIQUIDATOR_KEY)
-    with pytest.raises(PxeReverted, match="Unknown contract"):
+    with pytest.raises(PxeReverted, match="No contract instance found"):
         await client.send_tx([Call("liquidate", UNKNOWN, [to_field(1)] * 4)], [], liquidator)
 
 

@@ -39,7 +39,7 @@ def price_out(item: AssetPrice, feed_decimals: int) -> PriceOut:
         timestamp=quote.timestamp if quote else None,
         source=quote.source if quote else None,
         onChain=OnChainOut(price=format_units(onchain.price, feed_decimals), updatedAt=onchain.updated_at,
-                           txHash=onchain.tx_hash) if onchain and onchain.price > 0 else None,
+                           txHash=onchain.tx_hash, token=item.token) if onchain and onchain.price > 0 else None,
         noPrice=item.no_price,
     )
 

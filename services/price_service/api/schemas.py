@@ -34,6 +34,8 @@ class OnChainOut(BaseModel):
     price: DecimalString
     updatedAt: int
     txHash: str | None
+    token: str | None = Field(None, description="the token address the feed keys this price by (nocom-v1's Aztec "
+                                                "feed); null for the PriceOracle, keyed by the symbol")
 
 
 class PriceOut(BaseModel):

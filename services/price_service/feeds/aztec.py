@@ -66,6 +66,10 @@ class AztecPriceFeed:
     def address(self) -> str:
         return self.config.address
 
+    def token_of(self, symbol: str) -> str | None:
+        """The token address the feed keys this symbol's price by (ASSET_TOKENS)."""
+        return self.config.tokens.get(symbol)
+
     def to_feed_units(self, price_8_decimals: int) -> int:
         return round_to_decimals(price_8_decimals, self.decimals)
 

@@ -68,6 +68,9 @@ class EvmOracleFeed:
         """The RPC endpoint that served the last call, masked, for /health; None before any did."""
         return self._chain.endpoints.in_use if self._chain else None
 
+    def token_of(self, symbol: str) -> str | None:
+        return None  # the PriceOracle is keyed by the symbol itself
+
     def to_feed_units(self, price_8_decimals: int) -> int:
         return price_8_decimals
 

@@ -141,3 +141,13 @@ async def assert_the_lost_key_is_told(monitor: Monitor, kept: dict[str, Any], lo
     unreadable = [e for e in events if e["event"] == "Escrow unreadable"]
     assert [(e["address"], e["problem"], e["level"]) for e in unreadable] == [(lost["address"], "key-lost", "error")]
     assert unreadable[0]["action"] == problem
+
+
+async def test_a_pool_that_is_not_deployed_is_named_in_words(strict_monitor: Monitor, strict_pxe: Any, pool: str) -> None:
+    # What the real-network tier meets: an escrow whose pool is on no network (nocom's pools cannot be deployed there).
+    escrow = await new_escrow(strict_pxe, pool)
+    nowhere = "0x" + "00" * 31 + "7e"
+    r = await strict_monitor.register(escrow["address"], **{**full_body(escrow, pool), "pool": nowhere})
+    error = r.json()["error"]
+    assert r.status_code == 422 and f"pool {nowhere} is not deployed on the network" in error, error
+    assert "BoundedVec" not in error

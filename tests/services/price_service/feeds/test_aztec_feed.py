@@ -152,3 +152,16 @@ async def test_aztecs_own_token_passes_the_asset_tokens_check() -> None:
             feed_on(pxe, ["ZEC", "BTC"], send=gateways(url)) as (aztec, _):
         await aztec.prepare()  # before: "ZEC's token answered symbol() with: Unknown function symbol in contract Token"
         assert seen.calls["pxe_simulateView"] == 4 and aztec.admin is not None
+
+
+def test_the_prices_answer_names_the_token_a_feed_price_is_keyed_by() -> None:
+    # The engine learns from it which token to read a price under before any position names the token.
+    from services.price_service.api.routes import price_out
+    from services.price_service.service import AssetPrice
+    from shared.feeds.onchain_price import OnChainPrice
+
+    token = "0x" + "0a" * 32
+    out = price_out(AssetPrice("BTC", None, OnChainPrice(97_000_0000, 1_750_000_000), None, token), 4)
+    assert out.onChain is not None and (out.onChain.price, out.onChain.token) == ("97000", token)
+    evm = price_out(AssetPrice("BTC", None, OnChainPrice(97_000_00000000, 1_750_000_000), None), 8)
+    assert evm.onChain is not None and evm.onChain.token is None
