@@ -229,6 +229,6 @@ def test_every_metric_the_runbook_cites_exists() -> None:
 
 @pytest.mark.parametrize("path", ["scripts/generate_api_key.py", "devnet/run.py", ".env.docker", "Makefile",
                                   "docs/README.md", "docs/http-api.md", "docs/log-events.md", "docs/metrics.md",
-                                  "docs/money-math.md", "docs/pxe-jsonrpc.md"])
+                                  "docs/money-math.md", "docs/pxe-jsonrpc.md", "docs/real-network.md"])
 def test_referenced_files_exist(path: str) -> None:
     assert (REPO / path).exists()
