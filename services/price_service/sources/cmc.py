@@ -15,15 +15,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from services.price_service.sources.base import PriceFetchError, Quote, to_price_units
-from services.price_service.sources.transport import TransportFailure, get_with_retries
+from services.price_service.sources.transport import HttpPriceSource, TransportFailure, header_secret, json_headers
 from services.price_service.sources.wire import as_decimal as _as_decimal
 from services.price_service.sources.wire import iso_to_unix as _unix
 from services.price_service.sources.wire import normalise_symbols, parse_json
-from shared.http import make_client, retry_after_seconds
-from shared.logging import register_secret
+from shared.http import retry_after_seconds
 
 SOURCE = "cmc"
 DEFAULT_BASE_URL = "https://pro-api.coinmarketcap.com"
@@ -44,7 +42,7 @@ _INVALID_VALUES = {
 }
 
 
-class CoinMarketCapSource:
+class CoinMarketCapSource(HttpPriceSource):
     name = SOURCE
 
     def __init__(
@@ -62,26 +60,13 @@ class CoinMarketCapSource:
         key = api_key.strip()
         if not key:
             raise ValueError("CMC_API_KEY is empty")
-        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-            # httpx would echo an illegal header value in its error; refuse it here without the value.
-            raise ValueError("CMC_API_KEY contains characters not allowed in an HTTP header")
-        register_secret(key)
-        self._api_key = SecretStr(key)
+        self._api_key = header_secret("CMC_API_KEY", key)
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._owns_client = client is None
-        self._client = client if client is not None else make_client(timeout=timeout)
-        self._attempts = max(1, attempts)
-        self._backoff = backoff
-        self._clock = clock
+        super().__init__(client, attempts=attempts, backoff=backoff, timeout=timeout, clock=clock)
         self._ids = {symbol.upper(): _checked_id(cmc_id) for symbol, cmc_id in (ids or {}).items()}
-        self.last_rejected: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"CoinMarketCapSource(base_url={self._base_url!r}, attempts={self._attempts})"
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
 
     async def fetch(self, symbols: list[str]) -> dict[str, Quote]:
         wanted = normalise_symbols(symbols)
@@ -130,11 +115,10 @@ class CoinMarketCapSource:
 
     async def _request(self, key: str, values: list[str]) -> dict[str, Any]:
         params = {key: ",".join(values), "convert": CONVERT}
-        headers = {"X-CMC_PRO_API_KEY": self._api_key.get_secret_value(), "Accept": "application/json"}
+        headers = json_headers({"X-CMC_PRO_API_KEY": self._api_key.get_secret_value()})
 
         try:
-            response = await get_with_retries(self._client, self._base_url + QUOTES_PATH, params=params, headers=headers,
-                                              attempts=self._attempts, backoff=self._backoff)
+            response = await self._get(self._base_url + QUOTES_PATH, params=params, headers=headers)
         except TransportFailure as exc:
             raise self._failed(exc) from None
         return self._checked_body(response)

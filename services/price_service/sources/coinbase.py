@@ -30,9 +30,9 @@ from urllib.parse import quote
 import httpx
 
 from services.price_service.sources.base import PriceFetchError, Quote
-from services.price_service.sources.transport import TransportFailure, get_with_retries, json_headers
+from services.price_service.sources.transport import HttpPriceSource, TransportFailure
 from services.price_service.sources.wire import iso_to_unix, normalise_symbols, parse_json, price_units
-from shared.http import make_client, retry_after_seconds
+from shared.http import retry_after_seconds
 
 SOURCE = "coinbase"
 DEFAULT_BASE_URL = "https://api.exchange.coinbase.com"
@@ -53,7 +53,7 @@ def default_product(symbol: str) -> str | None:
     return None if symbol in NO_USD_MARKET else f"{symbol}-{QUOTE_CURRENCY}"
 
 
-class CoinbaseSource:
+class CoinbaseSource(HttpPriceSource):
     name = SOURCE
 
     def __init__(
@@ -71,24 +71,15 @@ class CoinbaseSource:
     ) -> None:
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._products = {s.upper(): p.upper() for s, p in (products or {}).items()}
-        self._owns_client = client is None
-        self._client = client if client is not None else make_client(timeout=timeout)
-        self._attempts = max(1, attempts)
-        self._backoff = backoff
-        self._clock = clock
+        super().__init__(client, attempts=attempts, backoff=backoff, timeout=timeout, clock=clock)
         self._gate = asyncio.Semaphore(max(1, concurrency))
         self._min_interval = max(0.0, min_interval)
         self._pace_lock = asyncio.Lock()
         self._next_start = 0.0
         self._rate_limited = False
-        self.last_rejected: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"CoinbaseSource(base_url={self._base_url!r})"
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
 
     async def fetch(self, symbols: list[str]) -> dict[str, Quote]:
         self.last_rejected = {}
@@ -129,9 +120,7 @@ class CoinbaseSource:
     async def _ticker(self, symbol: str, product: str) -> _Outcome:
         url = f"{self._base_url}/products/{quote(product, safe='')}/ticker"
         try:
-            response = await get_with_retries(
-                self._client, url, headers=json_headers(), attempts=self._attempts, backoff=self._backoff
-            )
+            response = await self._get(url)
         except TransportFailure as exc:
             status = exc.response.status_code if exc.response is not None else None
             detail = " ".join(part for part in (_message(exc.response), str(exc)) if part)

@@ -18,13 +18,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import httpx
-from pydantic import SecretStr
 
 from services.price_service.sources.base import PriceFetchError, Quote
-from services.price_service.sources.transport import TransportFailure, get_with_retries, json_headers
+from services.price_service.sources.transport import HttpPriceSource, TransportFailure, header_secret, json_headers
 from services.price_service.sources.wire import normalise_symbols, parse_json, price_units, unix_seconds
-from shared.http import make_client, retry_after_seconds
-from shared.logging import register_secret
+from shared.http import retry_after_seconds
 
 SOURCE = "coingecko"
 PRO_BASE_URL = "https://pro-api.coingecko.com/api/v3"
@@ -66,7 +64,7 @@ def effective_base_url(key_kind: KeyKind, base_url: str | None) -> str:
     return url
 
 
-class CoinGeckoSource:
+class CoinGeckoSource(HttpPriceSource):
     name = SOURCE
 
     def __init__(
@@ -84,28 +82,14 @@ class CoinGeckoSource:
     ) -> None:
         if key_kind not in KEY_HEADERS:
             raise ValueError("COINGECKO_KEY_KIND must be pro or demo")
-        key = api_key.strip()
-        if key and (not key.isascii() or not key.isprintable() or any(c.isspace() for c in key)):
-            # httpx would echo an illegal header value in its error; refuse it here without the value.
-            raise ValueError("COINGECKO_API_KEY contains characters not allowed in an HTTP header")
-        register_secret(key)
-        self._api_key = SecretStr(key)
+        self._api_key = header_secret("COINGECKO_API_KEY", api_key)
         self._key_kind: KeyKind = key_kind
         self._base_url = effective_base_url(key_kind, base_url)
         self._ids = {**BUILTIN_IDS, **{s.upper(): i for s, i in (ids or {}).items()}}
-        self._owns_client = client is None
-        self._client = client if client is not None else make_client(timeout=timeout)
-        self._attempts = max(1, attempts)
-        self._backoff = backoff
-        self._clock = clock
-        self.last_rejected: dict[str, str] = {}
+        super().__init__(client, attempts=attempts, backoff=backoff, timeout=timeout, clock=clock)
 
     def __repr__(self) -> str:
         return f"CoinGeckoSource(base_url={self._base_url!r}, key_kind={self._key_kind!r})"
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
 
     async def fetch(self, symbols: list[str]) -> dict[str, Quote]:
         self.last_rejected = {}
@@ -130,10 +114,7 @@ class CoinGeckoSource:
         key = self._api_key.get_secret_value()
         headers = json_headers({KEY_HEADERS[self._key_kind]: key} if key else None)
         try:
-            response = await get_with_retries(
-                self._client, self._base_url + PRICE_PATH, params=params, headers=headers,
-                attempts=self._attempts, backoff=self._backoff, retryable=_retryable,
-            )
+            response = await self._get(self._base_url + PRICE_PATH, params=params, headers=headers, retryable=_retryable)
         except TransportFailure as exc:
             raise self._failure(exc) from None
         return self._checked_body(response)

@@ -27,9 +27,9 @@ from typing import Any
 import httpx
 
 from services.price_service.sources.base import PriceFetchError, Quote
-from services.price_service.sources.transport import TransportFailure, get_with_retries, json_headers
+from services.price_service.sources.transport import HttpPriceSource, TransportFailure
 from services.price_service.sources.wire import normalise_symbols, parse_json, price_units
-from shared.http import make_client, retry_after_seconds
+from shared.http import retry_after_seconds
 
 SOURCE = "kraken"
 DEFAULT_BASE_URL = "https://api.kraken.com"
@@ -55,7 +55,7 @@ class _UnknownPair(Exception):
     """Kraken refused the request for an unknown pair it did not name."""
 
 
-class KrakenSource:
+class KrakenSource(HttpPriceSource):
     name = SOURCE
 
     def __init__(
@@ -71,20 +71,11 @@ class KrakenSource:
     ) -> None:
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._pairs = {s.upper(): p.upper() for s, p in (pairs or {}).items()}
-        self._owns_client = client is None
-        self._client = client if client is not None else make_client(timeout=timeout)
-        self._attempts = max(1, attempts)
-        self._backoff = backoff
-        self._clock = clock
+        super().__init__(client, attempts=attempts, backoff=backoff, timeout=timeout, clock=clock)
         self._unknown_since: dict[str, float] = {}
-        self.last_rejected: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"KrakenSource(base_url={self._base_url!r})"
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
 
     async def fetch(self, symbols: list[str]) -> dict[str, Quote]:
         self.last_rejected = {}
@@ -112,10 +103,7 @@ class KrakenSource:
 
     async def _ticker(self, pairs: list[str]) -> tuple[dict[str, Any], int]:
         try:
-            response = await get_with_retries(
-                self._client, self._base_url + TICKER_PATH, params={"pair": ",".join(pairs)}, headers=json_headers(),
-                attempts=self._attempts, backoff=self._backoff, retryable=_retryable,
-            )
+            response = await self._get(self._base_url + TICKER_PATH, params={"pair": ",".join(pairs)}, retryable=_retryable)
         except TransportFailure as exc:
             status = exc.response.status_code if exc.response is not None else None
             errors = _errors(parse_json(exc.response.content)) if exc.response is not None else []

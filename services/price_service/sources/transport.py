@@ -1,4 +1,4 @@
-"""One GET for the HTTP price sources, under shared.http's retry policy; failures come back secret-free.
+"""What the HTTP price sources share: one GET under shared.http's retry policy, failures secret-free.
 
 Retried: transport errors (timeouts, refused connections) and answers the source calls retryable
 (5xx by default). A rate limit (429) is returned at once: the source notes its Retry-After and is not
@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
-from shared.http import HttpUnreachable, is_server_error, request_with_retry
+from shared.http import HttpUnreachable, is_server_error, make_client, request_with_retry
+from shared.logging import register_secret
 
 
 class TransportFailure(Exception):
@@ -49,3 +51,36 @@ async def get_with_retries(
 
 def json_headers(extra: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {"Accept": "application/json", **(extra or {})}
+
+
+def header_secret(setting: str, value: str) -> SecretStr:
+    """An API key for a request header, masked in every log from now on."""
+    key = value.strip()
+    if key and (not key.isascii() or not key.isprintable() or any(c.isspace() for c in key)):
+        # httpx would echo an illegal header value in its error; refuse it here without the value.
+        raise ValueError(f"{setting} contains characters not allowed in an HTTP header")
+    register_secret(key)
+    return SecretStr(key)
+
+
+class HttpPriceSource:
+    """A price source over HTTP: its client (closed only when made here), its retries, its clock, and why
+    the symbols of the last fetch without a quote have none (`last_rejected`)."""
+
+    def __init__(self, client: httpx.AsyncClient | None, *, attempts: int, backoff: float, timeout: float,
+                 clock: Callable[[], float]) -> None:
+        self._owns_client = client is None
+        self._client = client if client is not None else make_client(timeout=timeout)
+        self._attempts = max(1, attempts)
+        self._backoff = backoff
+        self._clock = clock
+        self.last_rejected: dict[str, str] = {}
+
+    async def close(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def _get(self, url: str, *, params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
+                   retryable: Callable[[httpx.Response], bool] = is_server_error) -> httpx.Response:
+        return await get_with_retries(self._client, url, params=params, headers=headers or json_headers(),
+                                      attempts=self._attempts, backoff=self._backoff, retryable=retryable)
