@@ -14,7 +14,7 @@ import socket
 import sys
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -241,6 +241,8 @@ class ServiceSettings(ApiKeySettings, DatabaseSettings):
         for name, value in self.model_dump().items():
             if isinstance(value, SecretStr):
                 value = "***" if value.get_secret_value() else ""
+            elif name == "database_url":
+                value = without_password(value)
             elif isinstance(value, Decimal):
                 value = str(value)
             out[name] = value
@@ -272,10 +274,29 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
             register_secret(value.get_secret_value())
     for key in settings.api_keys:
         register_secret(key)
-    if isinstance(settings, DatabaseSettings) and "@" in settings.database_url:
-        credentials = settings.database_url.split("://", 1)[-1].rsplit("@", 1)[0]
-        register_secret(credentials.split(":", 1)[-1])  # the password, never logged or printed
+    if isinstance(settings, DatabaseSettings) and (password := database_password(settings.database_url)):
+        register_secret(password)
+        register_secret(unquote(password))  # as a driver's error may spell it
     return settings
+
+
+def database_password(url: str) -> str:
+    """The password of a database URL, '' when it names none (a user alone is no secret)."""
+    rest = url.split("://", 1)[-1]
+    if "@" not in rest:
+        return ""
+    credentials = rest.rsplit("@", 1)[0]
+    return credentials.split(":", 1)[1] if ":" in credentials else ""
+
+
+def without_password(url: str) -> str:
+    """The URL with its password as ***, whatever its length (the log masker skips short strings)."""
+    password = database_password(url)
+    if not password:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 def load_settings_or_exit(cls: type[S]) -> S:

@@ -1,5 +1,6 @@
 import pytest
 
+from shared.logging import mask
 from shared.settings import ServiceSettings, SettingsError, load_settings
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY
 
@@ -75,3 +76,23 @@ def test_price_service_refuses_the_docker_template_placeholders(monkeypatch: pyt
     with pytest.raises(SettingsError, match="ORACLE_UPDATER_PRIVATE_KEY") as err:
         load_settings(PriceServiceSettings)
     assert "CHANGE_ME" not in str(err.value)
+
+
+def test_a_database_user_without_a_password_is_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Masking the user "postgres" garbled every driver message: "sqlalchemy.dialects.***ql.asyncpg".
+    monkeypatch.setenv("LIQUIDATION_API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/liquidator")
+    settings = load_settings(DemoSettings)
+    message = 'sqlalchemy.dialects.postgresql.asyncpg.Error: database "liquidator" does not exist'
+    assert mask(message) == message
+    assert settings.masked()["database_url"] == "postgresql+asyncpg://postgres@127.0.0.1:5432/liquidator"
+
+
+@pytest.mark.parametrize("password, spelled", [("pw1", "pw1"), ("s3cret%40pass", "s3cret@pass")])
+def test_a_database_password_is_never_shown(monkeypatch: pytest.MonkeyPatch, password: str, spelled: str) -> None:
+    monkeypatch.setenv("LIQUIDATION_API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://liquidator:{password}@db:5432/liquidator")
+    settings = load_settings(DemoSettings)
+    assert settings.masked()["database_url"] == "postgresql+asyncpg://liquidator:***@db:5432/liquidator"
+    if len(spelled) >= 6:  # what the log masker catches anywhere, as the driver spells it
+        assert spelled not in mask(f"password authentication failed: {spelled}")
