@@ -71,3 +71,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def database_password(url: str) -> str:
+    """The password of a database URL, '' when it names none (a user alone is no secret)."""
+    rest = url.split("://", 1)[-1]
+    if "@" not in rest:
+        return ""
+    credentials = rest.rsplit("@", 1)[0]
+    return credentials.split(":", 1)[1] if ":" in credentials else ""
+
+
+def without_password(url: str) -> str:
+    """The URL with its password as ***, whatever its length (the log masker skips short strings)."""
+    password = database_password(url)
+    if not password:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.db import database_password, without_password
 from shared.feeds.kinds import FeedKind
 from shared.logging import register_secret
 from shared.protocols import ProtocolName, rules_for
@@ -278,25 +279,6 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         register_secret(password)
         register_secret(unquote(password))  # as a driver's error may spell it
     return settings
-
-
-def database_password(url: str) -> str:
-    """The password of a database URL, '' when it names none (a user alone is no secret)."""
-    rest = url.split("://", 1)[-1]
-    if "@" not in rest:
-        return ""
-    credentials = rest.rsplit("@", 1)[0]
-    return credentials.split(":", 1)[1] if ":" in credentials else ""
-
-
-def without_password(url: str) -> str:
-    """The URL with its password as ***, whatever its length (the log masker skips short strings)."""
-    password = database_password(url)
-    if not password:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 def load_settings_or_exit(cls: type[S]) -> S:
