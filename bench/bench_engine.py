@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 
 from bench.book import AT_RISK_DEBT, E18, HIGH, LOW, P8, THRESHOLD_BPS, healthy_positions
-from bench.engine_harness import Oracle, SendClock, dev_pxe_process, free_port, rpc, serving
+from bench.dev_pxe import free_port
+from bench.engine_harness import Oracle, SendClock, engine_dev_pxe, rpc, serving
 from bench.engine_report import Evaluation, Sweep, Timings, report
 from bench.naive_path import naive_evaluate, pull_all, to_wire
 from services.liquidation_engine.app import create_app as create_engine_app
@@ -123,7 +124,7 @@ async def main(args: argparse.Namespace) -> None:
     else:
         rpc_url, oracle_address = None, None
     try:
-        with dev_pxe_process(rpc_url, oracle_address) as pxe_url, tempfile.TemporaryDirectory() as tmp:
+        with engine_dev_pxe(rpc_url, oracle_address) as pxe_url, tempfile.TemporaryDirectory() as tmp:
             oracle.admin_url = pxe_url
             await run(args, pxe_url, oracle, rpc_url or "http://127.0.0.1:1", oracle_address or "0x" + "00" * 20,
                       use_chain, Path(tmp))

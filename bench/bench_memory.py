@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.engine_harness import free_port
+from bench.dev_pxe import free_port
 from devnet.suite import stop_process
 
 GIB_KIB = 1024 * 1024

@@ -24,21 +24,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench import monitor_pxe_costs as costs
-from devnet.suite import stop_process
+from bench.dev_pxe import call, dev_pxe_process
 from services.note_monitor.app import create_app
 from services.note_monitor.escrows import Escrow, position_of
 from services.note_monitor.service import NoteMonitor
@@ -52,43 +46,6 @@ LATENCY_MS = 20  # per HTTP request (devnet/pxe/server.py sleeps once per reques
 GOAL_RATIO = 0.01  # the sync at most 1/100 of one by one
 E18 = 10**18
 SEEDED = Notes(E18, 10**20, 0)  # what bench escrows are created with (dev_createEscrows; the epoch is read)
-
-
-@contextmanager
-def dev_pxe_process(*options: str) -> Iterator[str]:
-    """The development PXE in a process of its own (as a real PXE is), on a free port."""
-    # Its output goes to a file, not a pipe: a pipe nobody reads would fill up and stall it.
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "devnet.pxe", "--port", "0", "--log-level", "info", *options],
-                                stdout=out, stderr=out)
-        try:
-            yield _wait_for_url(proc, Path(out.name))
-        finally:
-            stop_process(proc)
-
-
-def _wait_for_url(proc: subprocess.Popen[bytes], log_path: Path) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        for line in log_path.read_text().splitlines():
-            if line.startswith("{") and json.loads(line).get("event") == "Dev PXE listening":
-                url = json.loads(line)["url"]
-                while time.monotonic() < deadline:
-                    try:
-                        if httpx.get(f"{url}/status").status_code == 200:
-                            return url
-                    except httpx.HTTPError:
-                        time.sleep(0.05)
-        time.sleep(0.1)
-    raise RuntimeError("the development PXE did not start:\n" + log_path.read_text()[-2000:])
-
-
-async def dev(client: httpx.AsyncClient, url: str, method: str, *params: Any) -> Any:
-    r = await client.post(f"{url}/", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    body = r.json()
-    if body.get("error"):
-        raise RuntimeError(f"{method}: {body['error']}")
-    return body["result"]
 
 
 def settings(db_dir: str, pxe_url: str, concurrency: int = 16) -> NoteMonitorSettings:
@@ -116,31 +73,31 @@ async def warm_up(admin: httpx.AsyncClient, url: str, pools: list[str]) -> None:
     """The dev PXE derives each note's storage slot (Poseidon2 in Python, 0.3 ms) the first time it lists it: done
     before the figures, which are the monitor's and the modelled PXE's, not the dev PXE's own Python."""
     for pool in pools:
-        await dev(admin, url, "pxe_getNotes", {"contractAddress": pool})
+        await call(admin, url, "pxe_getNotes", {"contractAddress": pool})
 
 
 async def notes_of(admin: httpx.AsyncClient, url: str, escrow: str) -> Notes:
-    position = await dev(admin, url, "dev_getPosition", escrow)
+    position = await call(admin, url, "dev_getPosition", escrow)
     return Notes(int(position["collateralAmount"]), int(position["loanPrincipal"]), position["loanEpoch"])
 
 
 async def bench_sync(count: int, sample: int, full: bool) -> None:
     with dev_pxe_process() as url, tempfile.TemporaryDirectory() as tmp:
         async with httpx.AsyncClient(timeout=600) as admin:
-            btc, usdc = await dev(admin, url, "dev_createToken", "BTC"), await dev(admin, url, "dev_createToken", "USDC")
-            pool = await dev(admin, url, "dev_createPool", btc, usdc, 7000, 8000)
-            created = await dev(admin, url, "dev_createEscrows", pool, count, str(E18), str(10**20), {"registered": True})
+            btc, usdc = await call(admin, url, "dev_createToken", "BTC"), await call(admin, url, "dev_createToken", "USDC")
+            pool = await call(admin, url, "dev_createPool", btc, usdc, 7000, 8000)
+            created = await call(admin, url, "dev_createEscrows", pool, count, str(E18), str(10**20), {"registered": True})
             client = PxeClient(url, max_connections=64)
             escrows = escrows_of(created, pool, btc, usdc)
             notes = await notes_of(admin, url, created[0]["address"])
             await warm_up(admin, url, [pool])
-            await dev(admin, url, "dev_setLatency", LATENCY_MS)
+            await call(admin, url, "dev_setLatency", LATENCY_MS)
 
             monitor = NoteMonitor(settings(tmp, url), client)
             await monitor.registry.store.init()
             await seed(monitor, escrows, notes)
             for e in created[::10]:  # a tenth of the borrowers changed something since the last sync
-                await dev(admin, url, "dev_setPosition", e["address"], str(2 * E18), str(10**20))
+                await call(admin, url, "dev_setPosition", e["address"], str(2 * E18), str(10**20))
             batch_size, concurrency = monitor.settings.sync_batch_size, monitor.settings.sync_concurrency
             started = time.perf_counter()
             report = await monitor.sync_now()
@@ -211,11 +168,11 @@ async def bench_costs(baseline: int, escrows: int, pools: int, scale: float) -> 
     """Escrows one PXE keeps within a 60 s sync under the real-cost model, today's reads against the note store's."""
     with dev_pxe_process("--costs", "fake-proofs", "--time-scale", str(scale)) as url:
         async with httpx.AsyncClient(timeout=600) as admin:
-            btc, usdc = await dev(admin, url, "dev_createToken", "BTC"), await dev(admin, url, "dev_createToken", "USDC")
+            btc, usdc = await call(admin, url, "dev_createToken", "BTC"), await call(admin, url, "dev_createToken", "USDC")
             made = []
             for _ in range(pools):
-                pool = await dev(admin, url, "dev_createPool", btc, usdc, 7000, 8000)
-                created = await dev(admin, url, "dev_createEscrows", pool, -(-escrows // pools), str(E18), str(10**20),
+                pool = await call(admin, url, "dev_createPool", btc, usdc, 7000, 8000)
+                created = await call(admin, url, "dev_createEscrows", pool, -(-escrows // pools), str(E18), str(10**20),
                                     {"registered": True})
                 made.append(escrows_of(created, pool, btc, usdc))
             book = [e for group in zip(*made, strict=True) for e in group][:escrows]  # the pools interleaved

@@ -23,17 +23,12 @@ import asyncio
 import json
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import httpx
-
+from bench.cost_cluster import job_stats
+from bench.dev_pxe import dev_pxe_process
 from devnet.pxe.nocom_v1.admin import NocomAdmin
-from devnet.suite import stop_process
 from services.price_service.feeds import FeedPrice
 from services.price_service.feeds.aztec import AztecFeedConfig, AztecPriceFeed, Record
 from shared.protocols import nocom_v1
@@ -50,36 +45,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=0.05, help="every PXE cost multiplied by this")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)  # one side, in its own process
     return parser.parse_args(argv)
-
-
-@contextmanager
-def dev_pxe(profile: str, scale: float) -> Iterator[str]:
-    """A nocom-v1 development PXE with the cost model, in a process of its own, on a free port."""
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "devnet.pxe", "--port", "0", "--protocol", "nocom-v1",
-                                 "--costs", profile, "--time-scale", str(scale), "--block-time", "0.02",
-                                 "--log-level", "info"], stdout=out, stderr=out)
-        try:
-            yield _listening(proc, Path(out.name))
-        finally:
-            stop_process(proc)
-
-
-def _listening(proc: subprocess.Popen[bytes], log: Path) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        for line in log.read_text().splitlines():
-            if line.startswith("{") and json.loads(line).get("event") == "Dev PXE listening":
-                url = str(json.loads(line)["url"])
-                if httpx.get(f"{url}/status").status_code == 200:
-                    return url
-        time.sleep(0.1)
-    raise RuntimeError("the development PXE did not start:\n" + log.read_text()[-2000:])
-
-
-def job_stats(url: str, **options: Any) -> dict[str, Any]:
-    answer = httpx.post(f"{url}/", json={"jsonrpc": "2.0", "id": 1, "method": "dev_getJobStats", "params": [options]}, timeout=60)
-    return answer.json()["result"]  # type: ignore[no-any-return]
 
 
 async def push_once(url: str, assets: int, calls_per_tx: int | None) -> dict[str, Any]:
@@ -119,7 +84,8 @@ async def push_once(url: str, assets: int, calls_per_tx: int | None) -> dict[str
 
 
 def run_variant(args: argparse.Namespace) -> None:
-    with dev_pxe(args.profile, args.time_scale) as url:
+    options = ("--protocol", "nocom-v1", "--costs", args.profile, "--time-scale", str(args.time_scale), "--block-time", "0.02")
+    with dev_pxe_process(*options) as url:
         figures = asyncio.run(push_once(url, args.assets, VARIANTS[args.variant]))
     print(json.dumps({"variant": args.variant, **figures}), flush=True)
 

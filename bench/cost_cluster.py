@@ -49,8 +49,9 @@ def rpc(url: str, method: str, params: list[Any] | None = None) -> Any:
     return body["result"]
 
 
-def job_stats(url: str) -> dict[str, Any]:
-    return dict(rpc(url, "dev_getJobStats", [{}]))
+def job_stats(url: str, **options: Any) -> dict[str, Any]:
+    """The PXE's job counts and busy time (`reset`, `history`: devnet/pxe/README.md)."""
+    return dict(rpc(url, "dev_getJobStats", [options]))
 
 
 class Stopwatch:

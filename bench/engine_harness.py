@@ -5,55 +5,25 @@ read (on a local chain, or a static table for both), servers on loopback, and a 
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
 import uvicorn
 
+from bench.dev_pxe import dev_pxe_process
 from devnet.static_prices import StaticPrices
-from devnet.suite import stop_process
 from services.liquidation_engine.bundles import Sent
 from services.liquidation_engine.service import LiquidationEngine
 from shared.feeds.onchain_price import OnChainPrice
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def dev_pxe_process(rpc_url: str | None, oracle: str | None) -> Iterator[str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "devnet.pxe", "--port", str(port), "--block-time", "0.2", "--log-level", "warning"]
-    if rpc_url and oracle:
-        cmd += ["--rpc-url", rpc_url, "--oracle-address", oracle]
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=out)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/status", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the dev PXE did not start: {Path(out.name).read_text()[-2000:]}")
-                time.sleep(0.05)
-            yield url
-        finally:
-            stop_process(proc)
+def engine_dev_pxe(rpc_url: str | None, oracle: str | None) -> AbstractContextManager[str]:
+    """The dev PXE the engine bench liquidates through, reading the oracle on the local chain when there is one."""
+    on_chain = ["--rpc-url", rpc_url, "--oracle-address", oracle] if rpc_url and oracle else []
+    return dev_pxe_process("--block-time", "0.2", "--log-level", "warning", *on_chain)
 
 
 class Oracle:

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from bench.dev_pxe import call
 from services.note_monitor.escrows import Escrow
 from services.note_monitor.service import NoteMonitor
 from shared.pxe.client import PxeClient
@@ -63,22 +64,14 @@ class Figure:
 
 async def sync_figure(monitor: NoteMonitor, admin: httpx.AsyncClient, url: str, reads: str) -> Figure:
     """One sync of the monitor, timed, with the PXE's job figures of that sync alone."""
-    await _dev(admin, url, "dev_getJobStats", {"reset": True})
+    await call(admin, url, "dev_getJobStats", {"reset": True})
     started, cpu = time.perf_counter(), time.process_time()
     report = await monitor.sync_now()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    stats = await _dev(admin, url, "dev_getJobStats", {"reset": True})
+    stats = await call(admin, url, "dev_getJobStats", {"reset": True})
     assert report is not None and report.failures == 0, report
     return Figure(reads, report.escrows, report.changed, stats["jobCount"], stats["busySeconds"], wall, stats["timeScale"],
                   cpu)
-
-
-async def _dev(client: httpx.AsyncClient, url: str, method: str, *params: Any) -> Any:
-    r = await client.post(f"{url}/", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    body = r.json()
-    if body.get("error"):
-        raise RuntimeError(f"{method}: {body['error']}")
-    return body["result"]
 
 
 async def figures_for(url: str, admin: httpx.AsyncClient, escrows: list[Escrow], reads: str, settings_for: Any,
@@ -93,8 +86,8 @@ async def figures_for(url: str, admin: httpx.AsyncClient, escrows: list[Escrow],
         await monitor.registry.store.init()
         await seed(monitor, escrows)
         for escrow in escrows[::change_every]:
-            position = await _dev(admin, url, "dev_getPosition", escrow.address)
-            await _dev(admin, url, "dev_setPosition", escrow.address, str(int(position["collateralAmount"]) + 1),
+            position = await call(admin, url, "dev_getPosition", escrow.address)
+            await call(admin, url, "dev_setPosition", escrow.address, str(int(position["collateralAmount"]) + 1),
                        position["loanPrincipal"], position["loanEpoch"])
         figures.append(await sync_figure(monitor, admin, url, reads))
         figures.append(await sync_figure(monitor, admin, url, reads + ", nothing changed"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,19 +78,25 @@ class FakePxe:
     async def token_symbol(self, token: str) -> str:
         return {BTC: "BTC", USDC: "USDC"}[token]
 
-    async def notes_many(self, escrows: list[tuple[str, str]]) -> list[Notes | PxeError]:
-        """One 'batch': counted as one request in flight; per escrow its notes or its error."""
-        self._check()
+    @asynccontextmanager
+    async def _request(self) -> AsyncIterator[None]:
+        """One request of several reads: counted in flight (and at most) for as long as it takes."""
         self.batches += 1
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
-            self.reads += len(escrows)
-            return [self.failing.get(address) or self.notes[address] for address, _ in escrows]
+            yield
         finally:
             self.in_flight -= 1
+
+    async def notes_many(self, escrows: list[tuple[str, str]]) -> list[Notes | PxeError]:
+        """One 'batch': counted as one request in flight; per escrow its notes or its error."""
+        self._check()
+        async with self._request():
+            self.reads += len(escrows)
+            return [self.failing.get(address) or self.notes[address] for address, _ in escrows]
 
     async def register_senders(self, addresses: list[str]) -> list[PxeError | None]:
         self._check()
@@ -101,19 +109,12 @@ class FakePxe:
         self._check()
         if not self.note_store:
             raise PxeMethodNotFound("Method not found: pxe_getNotes", -32601)
-        self.batches += 1
-        self.in_flight += 1
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            if self.delay:
-                await asyncio.sleep(self.delay)
+        async with self._request():
             wanted = list(self.notes) if scopes is None else scopes
             self.queries.append(scopes)
             self.reads += len(wanted)
             return [note for address in wanted if address in self.notes and address not in self.failing
                     for note in _unique_notes(contract, address, self.notes[address])]
-        finally:
-            self.in_flight -= 1
 
     async def collateral_and_debt(self, pool: str, address: str) -> Notes:
         self._check()

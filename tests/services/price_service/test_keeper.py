@@ -78,10 +78,8 @@ async def test_polling_goes_on_while_a_push_waits_and_hands_it_the_newest_price(
     assert feed.prices["BTC"].price == BTC + 3 * 10**10
 
 
-async def test_due_prices_found_during_a_push_follow_it_when_it_did_not_carry_them(tmp_path: Path) -> None:
-    feed, cmc = FakeFeed(), FakeSource("cmc")
-    keeper, clock = await keeper_for(tmp_path, feed, cmc)
-
+def without_replacement(feed: FakeFeed) -> None:
+    """A feed whose push never takes newer prices while it waits (nocom-v1's: a transaction is not replaced)."""
     async def nothing_newer() -> dict[str, Any]:
         return {}
 
@@ -91,6 +89,12 @@ async def test_due_prices_found_during_a_push_follow_it_when_it_did_not_carry_th
         return await original_push(prices, nothing_newer)
 
     feed.push = push_without_replacement  # type: ignore[method-assign]
+
+
+async def test_due_prices_found_during_a_push_follow_it_when_it_did_not_carry_them(tmp_path: Path) -> None:
+    feed, cmc = FakeFeed(), FakeSource("cmc")
+    keeper, clock = await keeper_for(tmp_path, feed, cmc)
+    without_replacement(feed)
     feed.gate.clear()
     quote(cmc, BTC, clock.now)
     await keeper.cycle()
@@ -143,16 +147,7 @@ async def test_a_price_found_due_during_a_push_is_not_pushed_again_when_that_pus
     # real network: ZEC set in three blocks in a row).
     feed, cmc = FakeFeed(), FakeSource("cmc")
     keeper, clock = await keeper_for(tmp_path, feed, cmc)
-
-    async def nothing_newer() -> dict[str, Any]:
-        return {}
-
-    original_push = feed.push
-
-    async def push_without_replacement(prices: Any, _latest: Any) -> Any:
-        return await original_push(prices, nothing_newer)
-
-    feed.push = push_without_replacement  # type: ignore[method-assign]
+    without_replacement(feed)
     feed.gate.clear()
     quote(cmc, BTC, clock.now)
     await keeper.cycle()
